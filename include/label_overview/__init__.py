@@ -1,0 +1,1 @@
+"""ELT pipeline for the Dynamo External API's label overview."""

@@ -1,0 +1,106 @@
+"""The ``label-overview`` command line: one subcommand per job, each a thin call into the package.
+
+Every expected failure (bad input, API errors, a busy warehouse) ends as one line on stderr
+and a non-zero exit; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="label-overview", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    emulator = commands.add_parser("emulator", help="serve a dataset as the Dynamo API on loopback")
+    emulator.add_argument("--data", required=True, help="dataset directory")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    emulator.add_argument("--fail-rate", type=float, default=0.0)
+    emulator.add_argument("--latency-ms", type=int, default=0)
+    emulator.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds on 429")
+    emulator.add_argument("--seed", type=int, default=0, help="seed of the fault injector")
+
+    generate = commands.add_parser("generate", help="write a synthetic dataset directory")
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--start", default="2026-06-01", help="first UTC day (YYYY-MM-DD)")
+    generate.add_argument("--days", type=int, default=28)
+    generate.add_argument("--workspaces", type=int, default=3, help="VIP workspaces")
+    generate.add_argument("--channels-per-workspace", type=int, default=2)
+    generate.add_argument("--messages-per-day", type=int, default=200, help="per channel")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        message = _expected_error_message(error)
+        if message is None:
+            raise
+        print(f"label-overview {args.command}: error: {message}", file=sys.stderr)
+        return 2 if isinstance(error, UsageError) else 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "emulator":
+        from label_overview.emulator.server import serve
+
+        serve(
+            args.data,
+            host=args.host,
+            port=args.port,
+            fail_rate=args.fail_rate,
+            latency_ms=args.latency_ms,
+            retry_after_s=args.retry_after,
+            seed=args.seed,
+        )
+        return 0
+    if args.command == "generate":
+        from label_overview.generate import generate_dataset
+        from label_overview.windows import parse_day
+
+        summary = generate_dataset(
+            args.out,
+            seed=args.seed,
+            start=parse_day(args.start, name="--start"),
+            days=args.days,
+            workspaces=args.workspaces,
+            channels_per_workspace=args.channels_per_workspace,
+            messages_per_day=args.messages_per_day,
+        )
+        print(summary)
+        return 0
+    raise UsageError(f"unknown command {args.command}")
+
+
+def _expected_error_message(error: Exception) -> str | None:
+    """The one-line message of an anticipated failure, or None for a bug."""
+    from label_overview.settings import SettingsError
+    from label_overview.windows import WindowError
+
+    expected: tuple[type[Exception], ...] = (UsageError, SettingsError, WindowError, OSError)
+    try:
+        from label_overview.dynamo.errors import DynamoError
+
+        expected += (DynamoError,)
+    except ImportError:
+        pass
+    if isinstance(error, expected):
+        return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

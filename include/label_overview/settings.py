@@ -1,0 +1,126 @@
+"""Pipeline settings in one typed object, read from the environment (or an Airflow connection).
+
+Defaults are documented once, in the README's settings table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+MODES = ("messages", "label-overview", "both")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, str, log line or exception."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know besides the days it covers."""
+
+    api_base_url: str = ""
+    api_key: str = ""
+    api_secret: Secret = field(default_factory=lambda: Secret(""))
+    home: Path = Path("data")
+    lookback_days: int = 2
+    mode: str = "both"
+    keep_text: bool = False
+    page_size: int = 500
+    max_concurrency: int = 8
+    request_timeout_s: float = 30.0
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``DYNAMO_API_*`` and ``LABEL_OVERVIEW_*`` variables; absent ones keep defaults."""
+        env = os.environ if environ is None else environ
+        settings = cls(
+            api_base_url=env.get("DYNAMO_API_BASE_URL", ""),
+            api_key=env.get("DYNAMO_API_KEY", ""),
+            api_secret=Secret(env.get("DYNAMO_API_SECRET", "")),
+            home=Path(env.get("LABEL_OVERVIEW_HOME", "data")).absolute(),
+            lookback_days=_int(env, "LABEL_OVERVIEW_LOOKBACK_DAYS", 2),
+            mode=env.get("LABEL_OVERVIEW_MODE", "both"),
+            keep_text=env.get("LABEL_OVERVIEW_KEEP_TEXT", "").lower() in ("1", "true", "yes"),
+            page_size=_int(env, "LABEL_OVERVIEW_PAGE_SIZE", 500),
+            max_concurrency=_int(env, "LABEL_OVERVIEW_MAX_CONCURRENCY", 8),
+        )
+        settings.check()
+        return settings
+
+    def with_changes(self, **changes) -> Settings:
+        updated = replace(self, **changes)
+        updated.check()
+        return updated
+
+    def check(self) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.lookback_days < 0:
+            raise SettingsError("lookback days must be 0 or more")
+        if not 1 <= self.page_size <= 500:
+            raise SettingsError("page size must be between 1 and 500")
+
+    def require_api(self) -> None:
+        """Raise SettingsError unless the API base URL, key and secret are all set."""
+        missing = [
+            name
+            for name, value in (
+                ("DYNAMO_API_BASE_URL", self.api_base_url),
+                ("DYNAMO_API_KEY", self.api_key),
+                ("DYNAMO_API_SECRET", self.api_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(f"missing API settings: {', '.join(missing)}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
