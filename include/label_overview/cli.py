@@ -7,8 +7,12 @@ and a non-zero exit; tracebacks are for bugs only.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+
+from label_overview.settings import MODES
+from label_overview.windows import GROUP_BYS
 
 
 class UsageError(Exception):
@@ -36,6 +40,22 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--workspaces", type=int, default=3, help="VIP workspaces")
     generate.add_argument("--channels-per-workspace", type=int, default=2)
     generate.add_argument("--messages-per-day", type=int, default=200, help="per channel")
+    run = commands.add_parser("run", help="extract, build and publish for a range of UTC days")
+    run.add_argument("--from", dest="from_day", required=True, help="first UTC day (YYYY-MM-DD)")
+    run.add_argument("--to", dest="to_day", required=True, help="last UTC day (YYYY-MM-DD)")
+    run.add_argument("--mode", choices=MODES, help="what to extract (default: both)")
+    run.add_argument("--workspace", action="append", dest="workspaces", help="only this one")
+    run.add_argument("--lookback-days", type=int, help="days re-pulled before --from (default 2)")
+    run.add_argument("--keep-text", action="store_true", help="keep message text and user names")
+
+    export = commands.add_parser(
+        "export", help="print a label-overview document from the warehouse"
+    )
+    export.add_argument("--workspace", required=True)
+    export.add_argument("--medium", required=True, help="channel id")
+    export.add_argument("--from", dest="from_day", required=True)
+    export.add_argument("--to", dest="to_day", required=True)
+    export.add_argument("--group-by", choices=GROUP_BYS, default="day")
     return parser
 
 
@@ -82,7 +102,50 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print(summary)
         return 0
+    if args.command == "run":
+        return _run(args)
+    if args.command == "export":
+        return _export(args)
     raise UsageError(f"unknown command {args.command}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from label_overview.pipeline import run_pipeline
+    from label_overview.settings import Settings
+    from label_overview.windows import Window
+
+    window = Window.parse(args.from_day, args.to_day)
+    changes = {
+        name: value
+        for name, value in (
+            ("mode", args.mode),
+            ("lookback_days", args.lookback_days),
+            ("keep_text", args.keep_text or None),
+        )
+        if value is not None
+    }
+    settings = Settings.from_env().with_changes(**changes)
+    settings.require_api()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    print(run_pipeline(settings, window, workspace_ids=args.workspaces))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from label_overview.export import label_overview_document
+    from label_overview.overview import render_label_overview
+    from label_overview.settings import Settings
+    from label_overview.warehouse import read_only
+    from label_overview.windows import MAX_WINDOW_DAYS, Window
+
+    window = Window.parse(args.from_day, args.to_day, max_days=MAX_WINDOW_DAYS)
+    settings = Settings.from_env()
+    with read_only(settings.warehouse_path) as connection:
+        document = label_overview_document(
+            connection, args.workspace, args.medium, window, args.group_by
+        )
+    sys.stdout.buffer.write(render_label_overview(document) + b"\n")
+    return 0
 
 
 def _expected_error_message(error: Exception) -> str | None:

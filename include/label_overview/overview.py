@@ -25,7 +25,7 @@ def message_labels(message: Mapping[str, Any]) -> set[str]:
 def label_metadata(
     label_ids: Iterable[str], custom_labels: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """``customLabels`` entries for custom label ids; unknown ids get ``{name: id, color: null}``."""
+    """``customLabels`` entries for custom label ids; unknown ids get name = id, color null."""
     entries = {}
     for label_id in sorted(label_ids):
         meta = custom_labels.get(label_id)

@@ -1,0 +1,74 @@
+{#-
+    The landing files of one source table, typed by the columns its YAML declares.
+
+    Sources carry `meta.landing_glob` (relative to $LABEL_OVERVIEW_HOME/landing) and
+    `meta.hive_types`; read_json needs at least one file, so before the first landing (or in
+    a mode that lands nothing for this table) the relation is an empty, typed select.
+-#}
+{% macro read_landing(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        (select 1)
+    {%- else -%}
+        {%- set node = graph.sources.values()
+            | selectattr('source_name', 'equalto', source_name)
+            | selectattr('name', 'equalto', table_name)
+            | first -%}
+        {%- set pattern = env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob -%}
+        {%- set hive_types = node.meta.get('hive_types', {}) -%}
+        {%- set file_columns = [] -%}
+        {%- for column in node.columns.values() if column.name not in hive_types -%}
+            {%- do file_columns.append("'" ~ column.name ~ "': '" ~ column.data_type ~ "'") -%}
+        {%- endfor -%}
+        {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
+        {%- if found > 0 -%}
+            read_json(
+                '{{ pattern }}',
+                format = 'newline_delimited',
+                columns = { {{ file_columns | join(', ') }} },
+                {%- if hive_types %}
+                hive_partitioning = true,
+                hive_types = { {%- for name, type in hive_types.items() -%}
+                    '{{ name }}': '{{ type }}'{{ ', ' if not loop.last }}
+                {%- endfor -%} },
+                hive_types_autocast = false
+                {%- else %}
+                hive_partitioning = false
+                {%- endif %}
+            )
+        {%- else -%}
+            (
+                select
+                {%- for column in node.columns.values() %}
+                    null::{{ column.data_type }} as "{{ column.name }}"{{ ',' if not loop.last }}
+                {%- endfor %}
+                where false
+            )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The partitions landed for a source table, one row per file, empty files included:
+    a day pulled with no messages is still a day the messages cover.
+-#}
+{% macro landed_partitions(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        (select 1)
+    {%- else -%}
+        {%- set node = graph.sources.values()
+            | selectattr('source_name', 'equalto', source_name)
+            | selectattr('name', 'equalto', table_name)
+            | first -%}
+        {%- set pattern = env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob -%}
+        (
+            select
+            {%- for name, type in node.meta.hive_types.items() %}
+                regexp_extract(file, '/{{ name }}=([^/]+)/', 1)::{{ type }} as "{{ name }}",
+            {%- endfor %}
+                file
+            from glob('{{ pattern }}')
+        )
+    {%- endif -%}
+{%- endmacro %}

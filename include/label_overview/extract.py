@@ -1,0 +1,140 @@
+"""Extract: pull VIP messages and label-overview responses for a window and land them.
+
+The unit of work is one workspace × channel pair over a window of UTC days; the Airflow DAG maps
+``extract_pair`` over pairs, the CLI runs them with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from label_overview import landing
+from label_overview.dynamo.client import DynamoClient
+from label_overview.settings import Settings
+from label_overview.windows import Window, day_of_ms
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, order=True)
+class Pair:
+    """One VIP workspace and one channel connected to it."""
+
+    workspace_id: str
+    medium_id: str
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}/{self.medium_id}"
+
+
+@dataclass(frozen=True)
+class PairExtract:
+    """What one pair's extraction landed."""
+
+    pair: Pair
+    messages: int
+    message_partitions: int
+    overview_responses: int
+
+
+def open_client(settings: Settings) -> DynamoClient:
+    """A client for the API the settings name (raises SettingsError when they are incomplete)."""
+    settings.require_api()
+    return DynamoClient(
+        settings.api_base_url,
+        settings.api_key,
+        settings.api_secret,
+        timeout_s=settings.request_timeout_s,
+        page_size=settings.page_size,
+    )
+
+
+def discover_pairs(
+    client: DynamoClient, settings: Settings, workspace_ids: Sequence[str] | None = None
+) -> list[Pair]:
+    """List VIP workspaces × their channels and land the reference snapshots dbt's dims read.
+
+    Args:
+        client: an open API client.
+        settings: where to land the reference files.
+        workspace_ids: restrict to these workspaces (each must exist and be VIP).
+
+    Raises:
+        LookupError: a requested workspace is unknown or not VIP.
+    """
+    workspaces = client.workspaces()
+    vip_ids = [w["id"] for w in workspaces if w.get("type") == "VIP"]
+    if workspace_ids:
+        unknown = sorted(set(workspace_ids) - set(vip_ids))
+        if unknown:
+            raise LookupError(f"not a VIP workspace of this organization: {', '.join(unknown)}")
+        vip_ids = [w for w in vip_ids if w in set(workspace_ids)]
+    landing.write_json_lines(landing.reference_workspaces_path(settings.landing_dir), workspaces)
+    pairs = []
+    for workspace_id in vip_ids:
+        channels = client.channels(workspace_id)
+        landing.write_json_lines(
+            landing.reference_channels_path(settings.landing_dir, workspace_id), channels
+        )
+        pairs.extend(Pair(workspace_id, channel["id"]) for channel in channels)
+    return sorted(pairs)
+
+
+def extract_pair(
+    client: DynamoClient, settings: Settings, pair: Pair, window: Window
+) -> PairExtract:
+    """Pull and land one pair's data for ``window``, as the settings' mode says.
+
+    Every day of the window gets its partitions replaced, empty days included, so a day whose
+    messages vanished upstream is emptied here too.
+    """
+    messages = partitions = responses = 0
+    if settings.mode in ("messages", "both"):
+        messages, partitions = _land_messages(client, settings, pair, window)
+    if settings.mode in ("label-overview", "both"):
+        responses = _land_overviews(client, settings, pair, window)
+    log.info(
+        "landed %s %s: %d messages in %d day partitions, %d label-overview responses",
+        pair,
+        window,
+        messages,
+        partitions,
+        responses,
+    )
+    return PairExtract(pair, messages, partitions, responses)
+
+
+def _land_messages(
+    client: DynamoClient, settings: Settings, pair: Pair, window: Window
+) -> tuple[int, int]:
+    by_day = defaultdict(list)
+    for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
+        by_day[day_of_ms(item["timestamp"])].append(
+            landing.landed_item(item, keep_text=settings.keep_text)
+        )
+    total = 0
+    for day in window.days():
+        path = landing.message_partition_path(
+            settings.landing_dir, pair.workspace_id, pair.medium_id, day
+        )
+        total += landing.write_json_lines(path, by_day.get(day, ()))
+    return total, window.day_count
+
+
+def _land_overviews(client: DynamoClient, settings: Settings, pair: Pair, window: Window) -> int:
+    # One day per request keeps each landed response a whole partition; weeks are pulled whole
+    # (Monday..Sunday) so their distinct counts cover the full ISO week.
+    periods = [("day", Window(day, day)) for day in window.days()]
+    periods += [("week", week) for week in window.iso_weeks()]
+    for group_by, period in periods:
+        response = client.label_overview(pair.workspace_id, pair.medium_id, period, group_by)
+        path = landing.overview_partition_path(
+            settings.landing_dir, pair.workspace_id, pair.medium_id, group_by, period.first_day
+        )
+        landing.write_overview_partition(
+            path, params=response.params, body=response.body, fetched_at=response.fetched_at
+        )
+    return len(periods)

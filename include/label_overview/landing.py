@@ -1,0 +1,125 @@
+"""Landing files: raw API data, partitioned by workspace, channel and UTC day, written atomically.
+
+Layout under ``$LABEL_OVERVIEW_HOME/landing/`` (Hive-style partitions, read by dbt's sources)::
+
+    vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl
+    label_overview_daily/workspace_id=W/medium_id=M/day=D/response.json
+    label_overview_weekly/workspace_id=W/medium_id=M/week=MONDAY/response.json
+    reference/workspaces.jsonl
+    reference/channels/workspace_id=W/channels.jsonl
+
+Each file is one partition, replaced wholesale (temp file + rename) when it is pulled again, so a
+rerun of a day is idempotent and two extract tasks never write the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+# Fields every metric needs; userName and text are personal data kept only on request.
+PERSONAL_FIELDS = ("userName", "text")
+
+
+class LandingError(ValueError):
+    """Data that cannot be landed safely (e.g. an id that is not safe as a path segment)."""
+
+
+def safe_id(value: object, *, what: str) -> str:
+    """Return ``value`` if it can name a partition directory, else raise LandingError."""
+    if not isinstance(value, str) or not _SAFE_ID.match(value) or ".." in value:
+        raise LandingError(f"{what} {value!r} is not a safe identifier for a landing path")
+    return value
+
+
+def message_partition_path(landing: Path, workspace_id: str, medium_id: str, day: dt.date) -> Path:
+    return (
+        _pair_dir(landing / "vip_messages", workspace_id, medium_id)
+        / f"day={day}"
+        / ("messages.jsonl")
+    )
+
+
+def overview_partition_path(
+    landing: Path, workspace_id: str, medium_id: str, group_by: str, period_start: dt.date
+) -> Path:
+    table, key = (
+        ("label_overview_weekly", "week")
+        if group_by == "week"
+        else (
+            "label_overview_daily",
+            "day",
+        )
+    )
+    return (
+        _pair_dir(landing / table, workspace_id, medium_id)
+        / f"{key}={period_start}"
+        / ("response.json")
+    )
+
+
+def reference_workspaces_path(landing: Path) -> Path:
+    return landing / "reference" / "workspaces.jsonl"
+
+
+def reference_channels_path(landing: Path, workspace_id: str) -> Path:
+    workspace = safe_id(workspace_id, what="workspace id")
+    return landing / "reference" / "channels" / f"workspace_id={workspace}" / "channels.jsonl"
+
+
+def _pair_dir(table_dir: Path, workspace_id: str, medium_id: str) -> Path:
+    workspace = safe_id(workspace_id, what="workspace id")
+    medium = safe_id(medium_id, what="channel id")
+    return table_dir / f"workspace_id={workspace}" / f"medium_id={medium}"
+
+
+def landed_item(item: Mapping[str, Any], *, keep_text: bool) -> dict[str, Any]:
+    """The item as landed: personal fields dropped unless ``keep_text``."""
+    if keep_text:
+        return dict(item)
+    return {key: value for key, value in item.items() if key not in PERSONAL_FIELDS}
+
+
+def write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
+    """Replace ``path`` with ``records``, one JSON object a line; returns how many."""
+    lines = [json.dumps(record, ensure_ascii=False, separators=(",", ":")) for record in records]
+    write_atomic(path, "".join(f"{line}\n" for line in lines).encode())
+    return len(lines)
+
+
+def write_overview_partition(
+    path: Path, *, params: Mapping[str, str], body: bytes, fetched_at: str
+) -> None:
+    """Replace a label-overview partition: the response body verbatim, with its request."""
+    envelope = {
+        "request": {"path": "/label-overview", "params": dict(params)},
+        "fetchedAt": fetched_at,
+        "body": body.decode(),
+    }
+    write_json_lines(path, [envelope])
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so readers see the old file or the whole new one, never a part.
+
+    The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
+    hidden name that the dbt sources' globs never match.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,143 @@
+"""Transform: ``dbt build`` of the warehouse for a window of UTC days, as a subprocess.
+
+dbt runs out of process because its in-process runner keeps DuckDB's write lock after it
+returns; ``run_results.json`` is summarized so callers (CLI, Airflow task) can log one line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from label_overview.settings import Settings
+from label_overview.windows import Window
+
+log = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+class TransformError(RuntimeError):
+    """dbt build failed; the message names the failing nodes."""
+
+
+class WarehouseBusyError(TransformError):
+    """Another process holds the DuckDB write lock; retry when it is done."""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one dbt build did, from its run_results.json."""
+
+    models: int
+    tests_passed: int
+    tests_warned: int
+    unit_tests: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.models} models built, {self.tests_passed} tests passed"
+            f" ({self.tests_warned} warnings, {self.unit_tests} unit tests) in {self.seconds:.1f}s"
+        )
+
+
+def dbt_build(
+    settings: Settings, window: Window | None, *, full_refresh: bool = False
+) -> BuildSummary:
+    """Build every model and run every test for ``window`` (None: every landed day).
+
+    Raises:
+        WarehouseBusyError: another writer holds the warehouse.
+        TransformError: a model or test failed.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    command = [_dbt_executable(), "build", *_dbt_paths(settings)]
+    if window is not None:
+        command += [
+            "--vars",
+            json.dumps({"from_day": str(window.first_day), "to_day": str(window.last_day)}),
+        ]
+    if full_refresh:
+        command.append("--full-refresh")
+    completed = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=_dbt_env(settings), capture_output=True, text=True
+    )
+    results = _read_run_results(settings)
+    if completed.returncode != 0:
+        output = completed.stdout + completed.stderr
+        if "Could not set lock on file" in output:
+            raise WarehouseBusyError(
+                f"warehouse busy: another process is writing {settings.warehouse_path}; retry later"
+            )
+        raise TransformError(f"dbt build failed: {_failure_line(results, output)}")
+    summary = _summarize(results)
+    log.info("dbt build: %s", summary)
+    return summary
+
+
+def _dbt_executable() -> str:
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def _dbt_paths(settings: Settings) -> list[str]:
+    return [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.home / "dbt" / "target"),
+        "--log-path",
+        str(settings.home / "dbt" / "logs"),
+    ]
+
+
+def _dbt_env(settings: Settings) -> dict[str, str]:
+    # The API secret is not dbt's business: pass only what it needs.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_"))
+    }
+    env["LABEL_OVERVIEW_HOME"] = str(settings.home)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def _read_run_results(settings: Settings) -> dict:
+    path = settings.home / "dbt" / "target" / "run_results.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"results": []}
+
+
+def _summarize(results: dict) -> BuildSummary:
+    kinds: Counter[str] = Counter()
+    for result in results.get("results", []):
+        node = result["unique_id"].split(".")[0]
+        kinds[node, result["status"]] += 1
+    return BuildSummary(
+        models=kinds["model", "success"],
+        tests_passed=kinds["test", "pass"] + kinds["unit_test", "pass"],
+        tests_warned=kinds["test", "warn"],
+        unit_tests=kinds["unit_test", "pass"],
+        seconds=results.get("elapsed_time", 0.0),
+    )
+
+
+def _failure_line(results: dict, output: str) -> str:
+    failed = [
+        f"{r['unique_id']} ({r['status']})"
+        for r in results.get("results", [])
+        if r["status"] in ("error", "fail")
+    ]
+    if failed:
+        return ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+    errors = [line.strip() for line in output.splitlines() if "Error" in line]
+    return errors[0] if errors else "see the dbt log under LABEL_OVERVIEW_HOME/dbt/logs"

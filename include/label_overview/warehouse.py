@@ -1,0 +1,34 @@
+"""Read-only access to the DuckDB warehouse the dbt build writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse is missing, not built yet, or busy."""
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; raises WarehouseError with one clear line when it cannot open."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `label-overview run` first")
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseError(
+                f"warehouse busy: a run is writing {path}; retry when it is done"
+            ) from None
+        raise WarehouseError(f"cannot open the warehouse {path}: {error}") from None
+    try:
+        # Set after connecting: as a connect-time option it comes before ICU is loaded.
+        connection.execute("set TimeZone = 'UTC'")
+        yield connection
+    finally:
+        connection.close()
