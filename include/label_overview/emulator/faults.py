@@ -1,0 +1,53 @@
+"""Fault injection: throttling, server errors, dropped connections and latency, on demand."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    """What the emulator does wrong, changeable at run time through the control surface.
+
+    ``fail_rate`` of vendor requests fail, evenly among 429 (with Retry-After), 500, 503 and a
+    connection dropped mid-response; ``failing_workspaces`` always answer 404 and
+    ``unavailable_workspaces`` always 503.
+    """
+
+    fail_rate: float = 0.0
+    latency_ms: int = 0
+    retry_after_s: int = 1
+    seed: int = 0
+    failing_workspaces: set[str] = field(default_factory=set)
+    unavailable_workspaces: set[str] = field(default_factory=set)
+    clock_offset_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> str | None:
+        """The injected failure for one request: "429", "500", "503", "drop", or None."""
+        with self._lock:
+            if self.fail_rate <= 0 or self._random.random() >= self.fail_rate:
+                return None
+            return self._random.choice(("429", "500", "503", "drop"))
+
+    def update(self, changes: dict) -> None:
+        names = {
+            "failRate": ("fail_rate", float),
+            "latencyMs": ("latency_ms", int),
+            "retryAfterS": ("retry_after_s", int),
+            "failingWorkspaces": ("failing_workspaces", set),
+            "unavailableWorkspaces": ("unavailable_workspaces", set),
+            "seed": ("seed", int),
+        }
+        for key, value in changes.items():
+            if key not in names:
+                raise ValueError(f"unknown fault setting {key!r}")
+            attribute, cast = names[key]
+            setattr(self, attribute, cast(value))
+        if "seed" in changes:
+            self._random = random.Random(self.seed)
