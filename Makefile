@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 
 export LABEL_OVERVIEW_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo test lint bench airflow clean
+AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False
+
+.PHONY: install lock demo test lint bench airflow clean
 
 install: $(STAMP)
 
@@ -32,8 +35,15 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# Airflow's UI with the project's DAGs; Ctrl-C (SIGINT) stops every component cleanly.
+airflow: install
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
+	$(AIRFLOW_ENV) $(BIN)/airflow pools set dynamo_api 8 "Concurrent Dynamo API pulls"
+	$(AIRFLOW_ENV) $(BIN)/airflow pools set duckdb_writer 1 "DuckDB has a single writer"
+	$(AIRFLOW_ENV) exec $(BIN)/airflow standalone
+
 bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) data .pytest_cache dbt_project/target dbt_project/logs
+	rm -rf $(VENV) data airflow_home .pytest_cache dbt_project/target dbt_project/logs

@@ -126,9 +126,15 @@ def _run(args: argparse.Namespace) -> int:
     }
     settings = Settings.from_env().with_changes(**changes)
     settings.require_api()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    _log_progress_to_stderr()
     print(run_pipeline(settings, window, workspace_ids=args.workspaces))
     return 0
+
+
+def _log_progress_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    # One line per HTTP request would drown the progress; retries are logged by the client.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -150,18 +156,29 @@ def _export(args: argparse.Namespace) -> int:
 
 def _expected_error_message(error: Exception) -> str | None:
     """The one-line message of an anticipated failure, or None for a bug."""
+    from label_overview.dynamo.errors import DynamoError
+    from label_overview.landing import LandingError
+    from label_overview.pipeline import PipelineError
     from label_overview.settings import SettingsError
+    from label_overview.transform import TransformError
+    from label_overview.warehouse import WarehouseError
     from label_overview.windows import WindowError
 
-    expected: tuple[type[Exception], ...] = (UsageError, SettingsError, WindowError, OSError)
-    try:
-        from label_overview.dynamo.errors import DynamoError
-
-        expected += (DynamoError,)
-    except ImportError:
-        pass
+    expected = (
+        UsageError,
+        SettingsError,
+        WindowError,
+        LookupError,
+        LandingError,
+        DynamoError,
+        TransformError,
+        WarehouseError,
+        PipelineError,
+        OSError,
+    )
     if isinstance(error, expected):
-        return str(error).splitlines()[0] if str(error) else type(error).__name__
+        text = str(error).strip()
+        return text.splitlines()[0] if text else type(error).__name__
     return None
 
 

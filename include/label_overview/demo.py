@@ -1,51 +1,113 @@
-"""``make demo``: generate a dataset, serve it with the emulator, run the pipeline over its last
-two weeks on the embedded default, and say where the results are."""
+"""``make demo``: the daily DAG through Airflow itself, on the embedded default.
+
+Generates a dataset, serves it with the emulator on a free loopback port, prepares a
+project-local Airflow (SQLite metadata in ./airflow_home, connection ``dynamo_default`` set
+to the emulator), runs ``airflow dags test label_overview_daily`` for each of the last 7 days
+of the data, then summarizes the marts and snapshots.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import json
+import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from label_overview.dataset import Dataset
 from label_overview.emulator.server import running_emulator
 from label_overview.generate import generate_dataset
-from label_overview.pipeline import run_pipeline
-from label_overview.settings import Secret, Settings
-from label_overview.windows import Window
+from label_overview.settings import Settings
+from label_overview.warehouse import read_only
 
+REPO = Path(__file__).resolve().parents[2]
 DEMO_START = dt.date(2026, 10, 1)
 DEMO_DAYS = 42
-RUN_DAYS = 14
+DAG_RUNS = 7
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     settings = Settings.from_env()
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO / "airflow_home")).absolute()
     dataset_dir = settings.home / "demo-dataset"
-    print(generate_dataset(dataset_dir, seed=7, start=DEMO_START, days=DEMO_DAYS), file=sys.stderr)
+    say(str(generate_dataset(dataset_dir, seed=7, start=DEMO_START, days=DEMO_DAYS)))
     key = Dataset.load(dataset_dir).api_keys[0]
     last_day = DEMO_START + dt.timedelta(days=DEMO_DAYS - 1)
-    window = Window(last_day - dt.timedelta(days=RUN_DAYS - 1), last_day)
     started = time.monotonic()
     with running_emulator(dataset_dir) as emulator:
-        settings = settings.with_changes(
-            api_base_url=emulator.base_url, api_key=key["key"], api_secret=Secret(key["secret"])
-        )
-        summary = run_pipeline(settings, window)
-    print(summary)
-    print(
-        f"""
-Done in {time.monotonic() - started:.0f}s.
-  warehouse:  {settings.warehouse_path}   (schema marts: fct_*, dim_*, rpt_*)
-  snapshots:  {settings.exports_dir}/<workspaceId>/<mediumId>/<day|week>/<from>_<to>.json
-Query the marts read-only, e.g.:
-  .venv/bin/python -c "import duckdb; print(duckdb.connect('{settings.warehouse_path}', \\
-read_only=True).sql('select * from marts.fct_label_counts_daily order by all limit 10'))"
-"""
-    )
+        env = airflow_env(airflow_home, settings.home, emulator.base_url, key)
+        airflow(env, "db", "migrate")
+        for offset in range(DAG_RUNS - 1, -1, -1):
+            day = last_day - dt.timedelta(days=offset)
+            # A daily run's day is its data interval start; dags test infers the interval
+            # that ends at the logical date, so the logical date is the next morning.
+            logical_date = f"{day + dt.timedelta(days=1)}T02:30:00+00:00"
+            say(f"airflow dags test label_overview_daily {logical_date}  (day {day})")
+            airflow(env, "dags", "test", "label_overview_daily", logical_date)
+    print(summary(settings, time.monotonic() - started))
     return 0
+
+
+def airflow_env(airflow_home: Path, data_home: Path, base_url: str, key: dict) -> dict[str, str]:
+    connection = {
+        "conn_type": "http",
+        "host": base_url,
+        "login": key["key"],
+        "password": key["secret"],
+    }
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW_CONN_DYNAMO_DEFAULT": json.dumps(connection),
+        "AIRFLOW_VAR_LABEL_OVERVIEW_HOME": str(data_home),
+        "LABEL_OVERVIEW_HOME": str(data_home),
+    }
+
+
+def airflow(env: dict[str, str], *args: str) -> None:
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
+        raise SystemExit(f"demo: `airflow {' '.join(args)}` failed (exit {completed.returncode})")
+
+
+def summary(settings: Settings, seconds: float) -> str:
+    with read_only(settings.warehouse_path) as connection:
+        counts = {
+            table: connection.execute(f"select count(*) from marts.{table}").fetchone()[0]
+            for table in (
+                "fct_user_messages",
+                "fct_labeled_messages",
+                "fct_label_counts_daily",
+                "fct_label_counts_weekly",
+                "fct_activity_daily",
+                "fct_activity_weekly",
+                "rpt_label_overview_reconciliation",
+            )
+        }
+    snapshots = sorted(settings.exports_dir.glob("*/*/*/*.json"))
+    lines = [f"Done in {seconds:.0f}s: {DAG_RUNS} daily DAG runs through Airflow.", "Marts (rows):"]
+    lines += [f"  marts.{table:<36} {count:>9,}" for table, count in counts.items()]
+    lines += [
+        f"Snapshots: {len(snapshots)} files under {settings.exports_dir}/"
+        "<workspace>/<channel>/<day|week>/",
+        f"Warehouse: {settings.warehouse_path}",
+        "Query it read-only, e.g.:",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}',"
+        " read_only=True).sql('select * from marts.fct_label_counts_daily"
+        " order by all limit 10'))\"",
+    ]
+    return "\n".join(lines)
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

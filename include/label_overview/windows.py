@@ -75,6 +75,12 @@ class Window:
         window.check(max_days)
         return window
 
+    @classmethod
+    def from_ms(cls, timestamp_ms: int) -> Window:
+        """The one-day window holding an instant."""
+        day = day_of_ms(timestamp_ms)
+        return cls(day, day)
+
     def check(self, max_days: int | None = None) -> None:
         """Raise WindowError when the window is reversed or longer than ``max_days``."""
         if self.first_day > self.last_day:

@@ -39,8 +39,7 @@ final as (
         all_ids.custom_label_id,
         coalesce(metadata.custom_label_name, all_ids.custom_label_id) as custom_label_name,
         metadata.custom_label_color,
-        metadata.custom_label_name is not null as has_metadata,
-        metadata.fetched_at as reported_at
+        metadata.custom_label_name is not null as has_metadata
     from all_ids
     left join metadata using (workspace_id, custom_label_id)
 
@@ -51,6 +50,5 @@ select
     custom_label_id,
     custom_label_name,
     custom_label_color,
-    has_metadata,
-    reported_at
+    has_metadata
 from final

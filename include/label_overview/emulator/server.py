@@ -83,7 +83,7 @@ def running_emulator(
     )
     server, emulator = _server(dataset, faults)
     sock = _bind("127.0.0.1", 0)
-    root_url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    root_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

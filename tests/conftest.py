@@ -1,0 +1,92 @@
+"""Fixtures for pipeline tests: a generated dataset served by the emulator, and data roots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from label_overview.dataset import Dataset
+from label_overview.emulator.server import running_emulator
+from label_overview.generate import generate_dataset
+
+DATA_START = dt.date(2026, 6, 1)
+DATA_DAYS = 21
+
+
+@pytest.fixture(scope="session")
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("dataset")
+    generate_dataset(
+        directory,
+        seed=11,
+        start=DATA_START,
+        days=DATA_DAYS,
+        workspaces=2,
+        channels_per_workspace=2,
+        messages_per_day=40,
+    )
+    return directory
+
+
+@pytest.fixture(scope="session")
+def dataset(dataset_dir: Path) -> Dataset:
+    return Dataset.load(dataset_dir)
+
+
+@pytest.fixture
+def emulator(dataset_dir: Path) -> Iterator:
+    """A fresh emulator per test: control-surface changes never leak into other tests."""
+    with running_emulator(dataset_dir, retry_after_s=0) as running:
+        yield running
+
+
+def pipeline_env(emulator, dataset: Dataset, home: Path) -> dict[str, str]:
+    """The environment a user sets for the CLI against the emulator."""
+    key = dataset.api_keys[0]
+    return {
+        **os.environ,
+        "DYNAMO_API_BASE_URL": emulator.base_url,
+        "DYNAMO_API_KEY": key["key"],
+        "DYNAMO_API_SECRET": key["secret"],
+        "LABEL_OVERVIEW_HOME": str(home),
+    }
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run ``label-overview ARGS`` as a user would, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "label_overview.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def marts_rows(home: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted: equal dicts mean equal marts."""
+    import duckdb
+
+    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        tables = connection.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'marts' order by table_name"
+        ).fetchall()
+        return {
+            name: connection.execute(f"select * from marts.{name} order by all").fetchall()
+            for (name,) in tables
+        }
+    finally:
+        connection.close()
+
+
+def exported_files(home: Path) -> dict[str, bytes]:
+    """Every published file's bytes by its path under exports/."""
+    root = home / "exports"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.json"))}

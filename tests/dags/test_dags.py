@@ -1,0 +1,132 @@
+"""The DAGs in real Airflow (SQLite metadata, dag.test) against the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from tests.conftest import DATA_START, cli, exported_files, marts_rows, pipeline_env
+
+from .conftest import REPO, point_airflow_at
+
+DAG_IDS = {"label_overview_daily", "label_overview_backfill"}
+
+
+def _run(dagbag, dag_id, logical_date=None, conf=None):
+    dag = dagbag.get_dag(dag_id)
+    run = dag.test(logical_date=logical_date, run_conf=conf)
+    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+    return run, states
+
+
+def _daily_logical_date(day: dt.date) -> dt.datetime:
+    """dag.test infers the data interval that ends at the logical date: the day before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, 30), tzinfo=dt.UTC)
+
+
+def test_dags_load_without_errors(airflow_db, record_property):
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    record_property("dagbag_parse_seconds", round(time.perf_counter() - started, 3))
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == DAG_IDS
+    for dag_id in DAG_IDS:
+        dag = bag.get_dag(dag_id)
+        assert dag.catchup is False
+        assert dag.default_args["retries"] == 2
+        assert {t.task_id for t in dag.tasks} == {
+            "plan",
+            "discover",
+            "extract",
+            "build",
+            "list_workspaces",
+            "publish",
+        }
+        assert dag.get_task("build").pool == "duckdb_writer"
+        assert dag.get_task("extract").pool == "dynamo_api"
+
+
+def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, monkeypatch):
+    by_airflow, by_cli = tmp_path / "airflow", tmp_path / "cli"
+    point_airflow_at(monkeypatch, emulator, dataset, by_airflow)
+    days = [DATA_START + dt.timedelta(days=9), DATA_START + dt.timedelta(days=10)]
+    for day in days:
+        run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+        assert run.state == "success", states
+    result = cli(
+        pipeline_env(emulator, dataset, by_cli), "run", "--from", str(days[0]), "--to", str(days[1])
+    )
+    assert result.returncode == 0, result.stderr
+    assert marts_rows(by_airflow) == marts_rows(by_cli)
+    cli_files = exported_files(by_cli)
+    airflow_files = exported_files(by_airflow)
+    assert {p: b for p, b in airflow_files.items() if p in cli_files} == cli_files
+    first_window = f"{days[0] - dt.timedelta(days=30)}_{days[0]}.json"
+    assert any(p.endswith(first_window) for p in airflow_files)
+
+
+def test_one_failing_workspace_does_not_stop_the_others(
+    dagbag, emulator, dataset, tmp_path, monkeypatch
+):
+    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
+    failing, healthy = dataset.vip_workspace_ids()[:2]
+    emulator.control.set_faults(failing_workspaces=[failing])
+    day = DATA_START + dt.timedelta(days=5)
+    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    assert run.state == "failed"
+    failed = sorted(key for key, state in states.items() if state == "failed")
+    failing_pairs = len(dataset.channels_of(failing))
+    assert [key[0] for key in failed] == ["extract"] * failing_pairs + ["publish"]
+    assert states["build", -1] == "success"
+    assert (tmp_path / "exports" / healthy / "manifest.json").exists()
+    assert not (tmp_path / "exports" / failing).exists()
+
+
+def test_transient_503s_are_absorbed(dagbag, emulator, dataset, tmp_path, monkeypatch):
+    faulty, clean = tmp_path / "faulty", tmp_path / "clean"
+    day = DATA_START + dt.timedelta(days=5)
+    point_airflow_at(monkeypatch, emulator, dataset, clean)
+    assert _run(dagbag, "label_overview_daily", _daily_logical_date(day))[0].state == "success"
+    point_airflow_at(monkeypatch, emulator, dataset, faulty)
+    emulator.control.set_faults(fail_rate=0.3, retry_after_s=0)
+    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    assert run.state == "success", states
+    assert marts_rows(faulty) == marts_rows(clean)
+    assert exported_files(faulty) == exported_files(clean)
+
+
+def test_backfill_of_40_days_equals_one_cli_run(dagbag, emulator, dataset, tmp_path, monkeypatch):
+    by_airflow, by_cli = tmp_path / "airflow", tmp_path / "cli"
+    point_airflow_at(monkeypatch, emulator, dataset, by_airflow)
+    first, last = DATA_START - dt.timedelta(days=15), DATA_START + dt.timedelta(days=24)
+    assert (last - first).days + 1 == 40
+    run, states = _run(
+        dagbag, "label_overview_backfill", conf={"from": str(first), "to": str(last)}
+    )
+    assert run.state == "success", states
+    result = cli(
+        pipeline_env(emulator, dataset, by_cli),
+        "run",
+        "--from",
+        str(first),
+        "--to",
+        str(last),
+        "--lookback-days",
+        "0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert marts_rows(by_airflow) == marts_rows(by_cli)
+    assert exported_files(by_airflow) == exported_files(by_cli)
+
+
+@pytest.mark.parametrize("conf", [{"from": "2026-06-05", "to": "2026-06-01"}])
+def test_backfill_rejects_a_reversed_window(dagbag, emulator, dataset, tmp_path, monkeypatch, conf):
+    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
+    run, states = _run(dagbag, "label_overview_backfill", conf=conf)
+    assert run.state == "failed"
+    assert states["plan", -1] == "failed"
+    assert not tmp_path.joinpath("landing").exists()

@@ -1,0 +1,152 @@
+"""The pipeline end to end against the emulator: extract → dbt build → export, via the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from label_overview.dynamo.client import DynamoClient
+from label_overview.export import label_overview_document
+from label_overview.overview import render_label_overview
+from label_overview.warehouse import read_only
+from label_overview.windows import Window
+
+from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[3] / "shared" / "spec" / "label-overview.schema.json").read_text()
+)
+LAST_DAY = DATA_START + dt.timedelta(days=DATA_DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, dataset_dir, dataset):
+    """One full run over every generated day, with the emulator that served it kept running."""
+    from label_overview.emulator.server import running_emulator
+
+    home = tmp_path_factory.mktemp("home")
+    with running_emulator(dataset_dir) as emulator:
+        env = pipeline_env(emulator, dataset, home)
+        result = cli(env, "run", "--from", str(DATA_START), "--to", str(LAST_DAY))
+        assert result.returncode == 0, result.stderr
+        yield {"home": home, "env": env, "emulator": emulator, "stdout": result.stdout}
+
+
+def canonical(document: dict) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
+def test_run_prints_a_closing_summary(built, dataset):
+    summary = built["stdout"].strip().splitlines()[-1]
+    pairs = sum(len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids())
+    assert summary.startswith(f"run {DATA_START}..{LAST_DAY}: {pairs} workspace×channel pairs")
+    assert "files published" in summary
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    first=st.integers(min_value=-3, max_value=DATA_DAYS),
+    length=st.integers(min_value=1, max_value=31),
+    group_by=st.sampled_from(["day", "week"]),
+    pair_index=st.integers(min_value=0, max_value=3),
+)
+def test_export_equals_the_api(built, dataset, first, length, group_by, pair_index):
+    pairs = sorted(
+        (w, c["id"]) for w in dataset.vip_workspace_ids() for c in dataset.channels_of(w)
+    )
+    workspace_id, medium_id = pairs[pair_index]
+    window = Window(
+        DATA_START + dt.timedelta(days=first),
+        DATA_START + dt.timedelta(days=first + length - 1),
+    )
+    key = dataset.api_keys[0]
+    with DynamoClient(built["emulator"].base_url, key["key"], key["secret"]) as client:
+        api = client.label_overview(workspace_id, medium_id, window, group_by)
+    with read_only(built["home"] / "warehouse.duckdb") as connection:
+        ours = label_overview_document(connection, workspace_id, medium_id, window, group_by)
+    assert canonical(ours) == canonical(api.document)
+    assert render_label_overview(ours) == api.body
+
+
+def test_cli_export_prints_the_api_document(built, dataset):
+    workspace_id = dataset.vip_workspace_ids()[0]
+    medium_id = dataset.channels_of(workspace_id)[0]["id"]
+    window = Window(DATA_START + dt.timedelta(days=2), DATA_START + dt.timedelta(days=16))
+    result = cli(
+        built["env"],
+        "export",
+        "--workspace",
+        workspace_id,
+        "--medium",
+        medium_id,
+        "--from",
+        str(window.first_day),
+        "--to",
+        str(window.last_day),
+        "--group-by",
+        "week",
+    )
+    assert result.returncode == 0, result.stderr
+    key = dataset.api_keys[0]
+    with DynamoClient(built["emulator"].base_url, key["key"], key["secret"]) as client:
+        api = client.label_overview(workspace_id, medium_id, window, "week")
+    assert result.stdout.encode() == api.body + b"\n"
+
+
+def test_published_snapshots_are_the_api_documents_and_valid(built, dataset):
+    files = exported_files(built["home"])
+    window = Window(LAST_DAY - dt.timedelta(days=30), LAST_DAY)
+    key = dataset.api_keys[0]
+    expected_paths = set()
+    with DynamoClient(built["emulator"].base_url, key["key"], key["secret"]) as client:
+        for workspace_id in dataset.vip_workspace_ids():
+            expected_paths.add(f"{workspace_id}/manifest.json")
+            for channel in dataset.channels_of(workspace_id):
+                for group_by in ("day", "week"):
+                    name = f"{window.first_day}_{LAST_DAY}.json"
+                    path = f"{workspace_id}/{channel['id']}/{group_by}/{name}"
+                    expected_paths.add(path)
+                    api = client.label_overview(workspace_id, channel["id"], window, group_by)
+                    assert files[path] == api.body
+                    jsonschema.validate(json.loads(files[path]), SCHEMA)
+    assert set(files) == expected_paths
+
+
+def test_manifest_lists_each_file_with_its_sha256(built, dataset):
+    import hashlib
+
+    home = built["home"]
+    for workspace_id in dataset.vip_workspace_ids():
+        manifest = json.loads((home / "exports" / workspace_id / "manifest.json").read_text())
+        assert manifest["workspaceId"] == workspace_id
+        on_disk = sorted(
+            p.relative_to(home / "exports" / workspace_id).as_posix()
+            for p in (home / "exports" / workspace_id).glob("*/*/*.json")
+        )
+        assert [entry["path"] for entry in manifest["files"]] == on_disk
+        for entry in manifest["files"]:
+            body = (home / "exports" / workspace_id / entry["path"]).read_bytes()
+            assert entry["sha256"] == hashlib.sha256(body).hexdigest()
+            assert workspace_id in body.decode()
+            for other in set(dataset.vip_workspace_ids()) - {workspace_id}:
+                assert other not in body.decode()
+
+
+def test_rerunning_changes_nothing(built):
+    home, env = built["home"], built["env"]
+    marts, files = marts_rows(home), exported_files(home)
+    one_day = cli(env, "run", "--from", str(LAST_DAY), "--to", str(LAST_DAY))
+    assert one_day.returncode == 0, one_day.stderr
+    assert marts_rows(home) == marts
+    assert exported_files(home) == files
+    whole = cli(env, "run", "--from", str(DATA_START), "--to", str(LAST_DAY))
+    assert whole.returncode == 0, whole.stderr
+    assert marts_rows(home) == marts
+    assert exported_files(home) == files
