@@ -8,12 +8,14 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from airflow.sdk import Asset, AssetAlias, get_current_context, task
+from airflow.sdk import Asset, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 API_POOL = "dynamo_api"
 WRITER_POOL = "duckdb_writer"
-SNAPSHOTS = AssetAlias("label_overview_snapshots")
+# One asset, one event per workspace and run: its extra names the workspace and its manifest,
+# so consumers can schedule on new snapshots and pick the workspaces they care about.
+SNAPSHOTS = Asset(name="label_overview_snapshots", uri="label-overview://snapshots")
 DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": dt.timedelta(seconds=20),

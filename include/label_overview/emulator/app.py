@@ -93,7 +93,9 @@ class Emulator:
 
     def _injected_fault(self, request: Request):
         workspace_id = request.query_params.get("workspaceId")
-        if workspace_id in self.faults.failing_workspaces:
+        # Data pulls only: discovery still lists the workspace, as when it is deleted mid-run.
+        is_data = request.url.path.endswith(("/vip-messages", "/export", "/label-overview"))
+        if is_data and workspace_id in self.faults.failing_workspaces:
             return JSONResponse({"message": "Workspace not found"}, status_code=404)
         if workspace_id in self.faults.unavailable_workspaces:
             return JSONResponse({"message": "Service unavailable"}, status_code=503)

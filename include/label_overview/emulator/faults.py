@@ -12,8 +12,8 @@ class Faults:
     """What the emulator does wrong, changeable at run time through the control surface.
 
     ``fail_rate`` of vendor requests fail, evenly among 429 (with Retry-After), 500, 503 and a
-    connection dropped mid-response; ``failing_workspaces`` always answer 404 and
-    ``unavailable_workspaces`` always 503.
+    connection dropped mid-response; data pulls (vip-messages, export, label-overview) of
+    ``failing_workspaces`` answer 404, and every request of ``unavailable_workspaces`` 503.
     """
 
     fail_rate: float = 0.0
