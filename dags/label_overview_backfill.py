@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag
+
 from label_overview.airflow_tasks import DEFAULT_ARGS, wire
 
 DAY = {"type": "string", "format": "date", "description": "UTC day, YYYY-MM-DD"}

@@ -18,6 +18,7 @@ import os
 import pendulum
 from airflow.sdk import dag
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+
 from label_overview.airflow_tasks import DEFAULT_ARGS, wire
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from label_overview.dataset import Dataset
 from label_overview.emulator.server import running_emulator
 from label_overview.generate import generate_dataset

@@ -10,12 +10,12 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from label_overview.dynamo.client import DynamoClient
 from label_overview.export import label_overview_document
 from label_overview.overview import render_label_overview
 from label_overview.warehouse import read_only
 from label_overview.windows import Window
-
 from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
 
 SCHEMA = json.loads(

@@ -1,0 +1,331 @@
+"""The client against the emulator over real loopback HTTP: auth, errors, retries, paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from label_overview.dataset import Dataset, item_of
+from label_overview.dynamo.client import DynamoClient
+from label_overview.dynamo.concurrency import map_bounded
+from label_overview.dynamo.errors import (
+    AuthenticationError,
+    BusinessRuleError,
+    NotFoundError,
+    OrganizationInactiveError,
+    ResponseFormatError,
+    RetriesExhaustedError,
+    ValidationError,
+)
+from label_overview.dynamo.retry import RetryPolicy
+from label_overview.dynamo.signing import format_x_date, sign
+from label_overview.emulator.server import running_emulator
+from label_overview.windows import Window, day_start_ms
+
+SECRET = "0f3c9e1d2b7a48c6a5e4f3d2c1b0a9f8e7d6c5b4"
+VIP, STANDARD, PAGE, OTHER_PAGE = (
+    "ws_vip",
+    "ws_std",
+    "FB_PAGE_100000000000001",
+    "FB_PAGE_100000000000002",
+)
+DAY = dt.date(2026, 6, 10)
+NOON = day_start_ms(DAY) + 43_200_000
+FAST = RetryPolicy(base_delay_s=0.001, max_delay_s=0.01, max_attempts=12)
+
+
+def item(conversation: str, timestamp: int, labels=(), kind="text") -> dict:
+    return {
+        "workspaceId": VIP,
+        "mediumId": PAGE,
+        "timestamp": timestamp,
+        "date": "",
+        "conversationId": conversation,
+        "userName": "u",
+        "kind": kind,
+        "source": "messenger",
+        "labels": list(labels),
+        "customLabelIds": [],
+        "text": "t",
+    }
+
+
+def messages_with_ties() -> list[dict]:
+    """Groups sharing a millisecond, inside one conversation and across, some identical,
+    one group (600) bigger than the largest page, spread over 40 days."""
+    messages = []
+    for day in range(40):
+        base = day_start_ms(DAY - dt.timedelta(days=39 - day))
+        messages += [
+            item(f"c{n % 3}", base + 1000 * (n // 4), ["question"] * (n % 2)) for n in range(14)
+        ]
+    messages += [item("c1", NOON, ["urgent"]) for _ in range(7)]  # 7 identical messages
+    messages += [item(f"c{n}", NOON - 1, kind="attachment") for n in range(5)]
+    messages += [item("c9", NOON - 2, ["question"]) for _ in range(600)]
+    return messages
+
+
+def dataset(active: bool = True) -> Dataset:
+    return Dataset(
+        organization={"id": "org", "name": "Org", "active": active},
+        api_keys=[{"key": "key-1", "secret": SECRET}],
+        workspaces=[
+            {
+                "id": VIP,
+                "name": "VIP",
+                "type": "VIP",
+                "vipIndicator": "",
+                "vipIndicatorInProcess": False,
+            },
+            {
+                "id": STANDARD,
+                "name": "Std",
+                "type": "STANDARD",
+                "vipIndicator": "",
+                "vipIndicatorInProcess": False,
+            },
+        ],
+        channels=[
+            {"id": PAGE, "type": "FB_PAGE", "name": "Page", "workspaceIds": [VIP, STANDARD]},
+            {"id": OTHER_PAGE, "type": "FB_PAGE", "name": "Other", "workspaceIds": [STANDARD]},
+        ],
+        custom_labels=[],
+        messages=messages_with_ties(),
+    )
+
+
+@pytest.fixture
+def emulator():
+    with running_emulator(dataset(), retry_after_s=0) as running:
+        yield running
+
+
+def client_for(emulator, **options) -> DynamoClient:
+    options.setdefault("retry", FAST)
+    return DynamoClient(emulator.base_url, "key-1", SECRET, **options)
+
+
+def canonical(items) -> Counter:
+    return Counter(json.dumps(i, sort_keys=True) for i in items)
+
+
+def expected_items(window: Window) -> Counter:
+    return canonical(item_of(m) for m in messages_with_ties() if window.contains_ms(m["timestamp"]))
+
+
+def signed_headers(x_date: str, key="key-1", secret=SECRET) -> dict[str, str]:
+    return {"x-api-key": key, "x-date": x_date, "x-signature": sign(secret, x_date)}
+
+
+def now_plus(seconds: float) -> str:
+    return format_x_date(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "Missing x-api-key header"),
+        (signed_headers(now_plus(0), key="nope"), "Unknown API key"),
+        (
+            {**signed_headers(now_plus(0)), "x-signature": sign("wrong", now_plus(0))},
+            "Invalid signature",
+        ),
+        (signed_headers(now_plus(-61)), "too old"),
+        (signed_headers(now_plus(6)), "in the future"),
+    ],
+)
+def test_server_rejects_bad_authentication_with_403(emulator, headers, message):
+    response = httpx.get(f"{emulator.base_url}/workspaces", headers=headers)
+    assert response.status_code == 403
+    assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize("offset", [-58, 4])
+def test_server_accepts_dates_inside_its_window(emulator, offset):
+    response = httpx.get(
+        f"{emulator.base_url}/workspaces", headers=signed_headers(now_plus(offset))
+    )
+    assert response.status_code == 200
+
+
+def test_every_endpoint(emulator):
+    with client_for(emulator) as client:
+        assert client.organization() == {"id": "org", "name": "Org"}
+        assert [w["id"] for w in client.workspaces()] == [VIP, STANDARD]
+        assert client.channels() == [
+            {"id": PAGE, "type": "FB_PAGE", "name": "Page"},
+            {"id": OTHER_PAGE, "type": "FB_PAGE", "name": "Other"},
+        ]
+        assert [c["id"] for c in client.channels(VIP)] == [PAGE]
+        window = Window(DAY, DAY)
+        exported = client.export_vip_messages(VIP, PAGE, window)
+        assert canonical(exported) == expected_items(window)
+        urgent = list(client.vip_messages(VIP, PAGE, window, label="urgent"))
+        assert len(urgent) == 7
+        attachments = list(client.vip_messages(VIP, PAGE, window, content_type="attachment"))
+        assert len(attachments) == 5
+        overview = client.label_overview(VIP, PAGE, window, "week")
+        assert overview.document["totals"]["urgent"] == {"count": 7, "uniqueConversations": 1}
+
+
+def test_error_shapes_are_typed_with_their_bodies(emulator):
+    window = Window(DAY, DAY)
+    with client_for(emulator) as client:
+        with pytest.raises(ValidationError) as invalid:
+            client._get_json(
+                "label-overview",
+                {"mediumId": PAGE, "from": "2026-6-1", "to": "2026-06-02", "groupBy": "month"},
+            )
+        assert invalid.value.status == 422
+        assert [(e["path"], e["type"]) for e in invalid.value.entries] == [
+            (["workspaceId"], "any.required"),
+            (["from"], "date.format"),
+            (["groupBy"], "any.only"),
+        ]
+        assert invalid.value.entries[0] == {
+            "message": '"workspaceId" is required',
+            "path": ["workspaceId"],
+            "type": "any.required",
+            "context": {"label": "workspaceId", "key": "workspaceId"},
+        }
+        with pytest.raises(NotFoundError, match="Workspace not found"):
+            client.label_overview("ws_missing", PAGE, window)
+        with pytest.raises(BusinessRuleError, match="not a VIP workspace"):
+            client.label_overview(STANDARD, OTHER_PAGE, window)
+        with pytest.raises(BusinessRuleError, match="not connected"):
+            client.label_overview(VIP, OTHER_PAGE, window)
+    with DynamoClient(emulator.base_url, "key-1", "not-the-secret", retry=FAST) as wrong:
+        with pytest.raises(AuthenticationError) as denied:
+            wrong.workspaces()
+        assert denied.value.status == 403 and not denied.value.is_clock_skew
+
+
+def test_inactive_organization_is_402():
+    with running_emulator(dataset(active=False)) as emulator, client_for(emulator) as client:
+        with pytest.raises(OrganizationInactiveError) as raised:
+            client.workspaces()
+    assert raised.value.status == 402
+    assert raised.value.body == {"message": "Organization is inactive"}
+
+
+@pytest.mark.parametrize("page_size", [3, 100, 500])
+def test_paging_with_millisecond_ties_returns_the_exact_multiset(emulator, page_size):
+    window = Window(DAY - dt.timedelta(days=39), DAY)
+    with client_for(emulator, page_size=page_size) as client:
+        items = list(client.vip_messages(VIP, PAGE, window))
+    assert canonical(items) == expected_items(window)
+    assert len(items) == 40 * 14 + 7 + 5 + 600
+    assert [i["timestamp"] for i in items] == sorted((i["timestamp"] for i in items), reverse=True)
+    exports = [r for r in emulator.control.requests() if r["path"].endswith("/export")]
+    assert len(exports) == 1  # only the 600-message millisecond needs the export
+
+
+def test_faults_are_retried_each_attempt_freshly_signed(emulator):
+    window = Window(DAY - dt.timedelta(days=3), DAY)
+    emulator.control.set_faults(fail_rate=0.3, seed=5)
+    calls = iter(range(1_000_000))
+
+    def ticking_clock() -> dt.datetime:
+        # Retries here come within a millisecond: tick the clock so each signing is visible.
+        return dt.datetime.now(dt.UTC) + dt.timedelta(milliseconds=next(calls))
+
+    with client_for(emulator, page_size=5, clock=ticking_clock) as client:
+        items = list(client.vip_messages(VIP, PAGE, window))
+        overview = client.label_overview(VIP, PAGE, window)
+    emulator.control.set_faults(fail_rate=0.0)
+    assert canonical(items) == expected_items(window)
+    with client_for(emulator) as clean:
+        assert overview.body == clean.label_overview(VIP, PAGE, window).body
+    log = emulator.control.requests()
+    statuses = Counter(str(r["status"]) for r in log)
+    assert {"429", "500", "503", "dropped"} <= set(statuses)
+    assert all(r["xDate"] for r in log)
+    # A retry is the same request again: each one went out with its own, later x-date.
+    by_request = {}
+    for r in log:
+        by_request.setdefault((r["path"], json.dumps(r["query"], sort_keys=True)), []).append(
+            r["xDate"]
+        )
+    retried = [dates for dates in by_request.values() if len(dates) > 1]
+    assert retried
+    for dates in retried:
+        assert len(set(dates)) == len(dates) and dates == sorted(dates)
+
+
+def test_a_workspace_that_keeps_failing_gives_up_in_bounded_time(emulator):
+    emulator.control.set_faults(unavailable_workspaces=[VIP])
+    policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05, max_attempts=4, max_total_s=5)
+    started = time.monotonic()
+    with (
+        client_for(emulator, retry=policy) as client,
+        pytest.raises(RetriesExhaustedError) as raised,
+    ):
+        client.label_overview(VIP, PAGE, Window(DAY, DAY))
+    assert raised.value.attempts == 4
+    assert "HTTP 503" in str(raised.value)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(("skew", "accepted"), [(4, True), (-50, True), (10, False), (-70, False)])
+def test_clock_skew(emulator, skew, accepted):
+    clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=skew)  # noqa: E731
+    with client_for(emulator, clock=clock) as client:
+        if accepted:
+            assert client.organization()["id"] == "org"
+        else:
+            with pytest.raises(AuthenticationError, match="clock skew") as raised:
+                client.organization()
+            assert raised.value.is_clock_skew
+
+
+def test_malformed_pages_are_a_clear_error(emulator):
+    emulator.control.append_messages([{**item("c1", NOON + 5), "conversationId": None}])
+    with (
+        client_for(emulator) as client,
+        pytest.raises(ResponseFormatError, match="no conversationId"),
+    ):
+        list(client.vip_messages(VIP, PAGE, Window(DAY, DAY)))
+
+
+def test_the_secret_never_shows(emulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    emulator.control.set_faults(fail_rate=0.5, seed=3)
+    raised = []
+    with client_for(emulator) as client:
+        list(client.vip_messages(VIP, PAGE, Window(DAY, DAY)))
+        for call in (lambda: client.label_overview("ws_missing", PAGE, Window(DAY, DAY)),):
+            try:
+                call()
+            except Exception as error:  # noqa: BLE001
+                raised.append(repr(error) + str(error))
+        shown = repr(client) + repr(client._http.auth)
+    assert raised
+    assert SECRET not in shown + "".join(raised) + caplog.text
+
+
+def test_map_bounded_caps_concurrency_and_keeps_going():
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def work(n: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        if n == 3:
+            raise ValueError("pair 3 failed")
+        return n * 10
+
+    outcomes = map_bounded(work, range(12), max_workers=4)
+    assert peak == 4
+    assert [o.value for o in outcomes] == [0, 10, 20, None, 40, 50, 60, 70, 80, 90, 100, 110]
+    assert str(outcomes[3].error) == "pair 3 failed"
