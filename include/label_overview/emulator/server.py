@@ -53,7 +53,10 @@ def serve(
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     print(f"listening on http://{bound_host}:{bound_port}", flush=True)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the SIGINT it already handled: stopping is the normal end
 
 
 @dataclass
