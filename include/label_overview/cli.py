@@ -139,14 +139,17 @@ def _log_progress_to_stderr() -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from label_overview.export import label_overview_document
+    from label_overview.locking import warehouse_lock
     from label_overview.overview import render_label_overview
     from label_overview.settings import Settings
-    from label_overview.warehouse import read_only
+    from label_overview.warehouse import read_only, require_warehouse
     from label_overview.windows import MAX_WINDOW_DAYS, Window
 
     window = Window.parse(args.from_day, args.to_day, max_days=MAX_WINDOW_DAYS)
     settings = Settings.from_env()
-    with read_only(settings.warehouse_path) as connection:
+    require_warehouse(settings.warehouse_path)  # before the lock, which creates the data root
+    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.warehouse_path) as connection:
         document = label_overview_document(
             connection, args.workspace, args.medium, window, args.group_by
         )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from label_overview import landing
 from label_overview.dynamo.client import DynamoClient
+from label_overview.dynamo.errors import DynamoError
+from label_overview.dynamo.retry import RetryPolicy
 from label_overview.settings import Settings
 from label_overview.windows import Window, day_of_ms
 
@@ -49,13 +51,25 @@ def open_client(settings: Settings) -> DynamoClient:
         settings.api_secret,
         timeout_s=settings.request_timeout_s,
         page_size=settings.page_size,
+        retry=RetryPolicy(max_total_s=settings.retry_max_total_s),
     )
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The pairs to pull, and the workspaces whose channels could not be listed."""
+
+    pairs: list[Pair]
+    failed_workspaces: dict[str, str]
 
 
 def discover_pairs(
     client: DynamoClient, settings: Settings, workspace_ids: Sequence[str] | None = None
-) -> list[Pair]:
+) -> Discovery:
     """List VIP workspaces × their channels and land the reference snapshots dbt's dims read.
+
+    A workspace whose channel list fails is reported in ``failed_workspaces`` rather than
+    stopping the others.
 
     Args:
         client: an open API client.
@@ -73,14 +87,19 @@ def discover_pairs(
             raise LookupError(f"not a VIP workspace of this organization: {', '.join(unknown)}")
         vip_ids = [w for w in vip_ids if w in set(workspace_ids)]
     landing.write_json_lines(landing.reference_workspaces_path(settings.landing_dir), workspaces)
-    pairs = []
+    pairs, failed = [], {}
     for workspace_id in vip_ids:
-        channels = client.channels(workspace_id)
+        try:
+            channels = client.channels(workspace_id)
+        except DynamoError as error:
+            log.error("listing the channels of %s failed: %s", workspace_id, error)
+            failed[workspace_id] = f"listing its channels failed: {error}"
+            continue
         landing.write_json_lines(
             landing.reference_channels_path(settings.landing_dir, workspace_id), channels
         )
         pairs.extend(Pair(workspace_id, channel["id"]) for channel in channels)
-    return sorted(pairs)
+    return Discovery(sorted(pairs), failed)
 
 
 def extract_pair(

@@ -27,6 +27,10 @@ DEFAULT_CONN_ID = "dynamo_default"
 SNAPSHOTS_ALIAS = "label_overview_snapshots"
 
 
+class DiscoveryError(RuntimeError):
+    """A workspace's channels could not be listed this run; a rerun retries it."""
+
+
 class PublishSkipped(RuntimeError):
     """A workspace's extraction failed this run, so its snapshots were not republished."""
 
@@ -38,6 +42,7 @@ FINAL_ERRORS = (
     LandingError,
     LookupError,
     DynamoHTTPError,
+    DiscoveryError,
     PublishSkipped,
 )
 
@@ -85,15 +90,30 @@ def daily_window(target_day: dt.date, lookback_days: int) -> Window:
 
 
 def discover(settings: Settings, workspace_ids: Sequence[str] | None = None) -> list[dict]:
-    """The VIP workspace × channel pairs to pull, as JSON-friendly dicts."""
+    """The VIP workspace × channel pairs to pull, as JSON-friendly dicts.
+
+    A workspace whose channels could not be listed gets one entry with ``medium_id`` None and
+    the error, so its own extract and publish tasks fail while the others go on.
+    """
     with extract.open_client(settings) as client:
-        pairs = extract.discover_pairs(client, settings, workspace_ids)
-    log.info("%d pairs in %d workspaces", len(pairs), len({p.workspace_id for p in pairs}))
-    return [{"workspace_id": p.workspace_id, "medium_id": p.medium_id} for p in pairs]
+        discovery = extract.discover_pairs(client, settings, workspace_ids)
+    pairs = [{"workspace_id": p.workspace_id, "medium_id": p.medium_id} for p in discovery.pairs]
+    pairs += [
+        {"workspace_id": workspace_id, "medium_id": None, "discovery_error": error}
+        for workspace_id, error in sorted(discovery.failed_workspaces.items())
+    ]
+    log.info("%d pairs in %d workspaces", len(pairs), len({p["workspace_id"] for p in pairs}))
+    return pairs
 
 
 def extract_one(settings: Settings, pair: Mapping[str, str], from_day: str, to_day: str) -> dict:
-    """Pull and land one pair; returns what was landed (ids and counts only)."""
+    """Pull and land one pair; returns what was landed (ids and counts only).
+
+    Raises:
+        DiscoveryError: the pair stands for a workspace whose channels could not be listed.
+    """
+    if pair.get("discovery_error"):
+        raise DiscoveryError(f"workspace {pair['workspace_id']}: {pair['discovery_error']}")
     window = Window(parse_day(from_day), parse_day(to_day))
     with extract.open_client(settings) as client:
         landed = extract.extract_pair(
@@ -127,7 +147,7 @@ def publish_one(
     """
     done = {(e["workspace_id"], e["medium_id"]) for e in extracted if e}
     missing = sorted(
-        f"{p['workspace_id']}/{p['medium_id']}"
+        f"{p['workspace_id']}/{p['medium_id'] or '*'}"
         for p in pairs
         if p["workspace_id"] == workspace_id and (p["workspace_id"], p["medium_id"]) not in done
     )

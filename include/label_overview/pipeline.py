@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from label_overview import export, extract
 from label_overview.dynamo.concurrency import map_bounded
+from label_overview.locking import warehouse_lock
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary, dbt_build
 from label_overview.warehouse import read_only
@@ -59,17 +60,18 @@ def run_pipeline(
     pull_window = with_lookback(window, settings.lookback_days)
     started = time.monotonic()
     with extract.open_client(settings) as client:
-        pairs = extract.discover_pairs(client, settings, workspace_ids)
+        discovery = extract.discover_pairs(client, settings, workspace_ids)
+        pairs = discovery.pairs
         log.info("extracting %s for %d pairs", pull_window, len(pairs))
         outcomes = map_bounded(
             lambda pair: extract.extract_pair(client, settings, pair, pull_window),
             pairs,
             settings.max_concurrency,
         )
-    failed = {}
+    failed = {f"{workspace}/*": error for workspace, error in discovery.failed_workspaces.items()}
     for pair, outcome in zip(pairs, outcomes, strict=True):
         if outcome.error is not None:
-            failed[pair] = outcome.error
+            failed[str(pair)] = outcome.error
             log.error("extract failed for %s: %s", pair, outcome.error)
         else:
             summary.messages_landed += outcome.value.messages
@@ -82,13 +84,13 @@ def run_pipeline(
     summary.seconds["build"] = time.monotonic() - started
 
     started = time.monotonic()
-    failed_workspaces = {pair.workspace_id for pair in failed}
+    failed_workspaces = {name.split("/")[0] for name in failed}
     healthy = sorted({pair.workspace_id for pair in pairs} - failed_workspaces)
     summary.files_published = publish(settings, healthy, window.last_day)
     summary.seconds["export"] = time.monotonic() - started
 
     if failed:
-        names = ", ".join(f"{pair} ({error})" for pair, error in sorted(failed.items()))
+        names = ", ".join(f"{name} ({error})" for name, error in sorted(failed.items()))
         raise PipelineError(f"{len(failed)} pair(s) failed, others published: {names}")
     return summary
 
@@ -102,7 +104,8 @@ def publish(settings: Settings, workspace_ids: Sequence[str], day: dt.date) -> i
         log.info("mode label-overview: snapshots need the message grain, none published")
         return 0
     published_at = iso_instant(int(time.time() * 1000))
-    with read_only(settings.warehouse_path) as connection:
+    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.warehouse_path) as connection:
         return sum(
             len(
                 export.publish_workspace(

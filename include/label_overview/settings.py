@@ -57,6 +57,8 @@ class Settings:
     page_size: int = 500
     max_concurrency: int = 8
     request_timeout_s: float = 30.0
+    lock_timeout_s: float = 900.0
+    retry_max_total_s: float = 120.0
 
     @property
     def landing_dir(self) -> Path:
@@ -84,6 +86,8 @@ class Settings:
             keep_text=env.get("LABEL_OVERVIEW_KEEP_TEXT", "").lower() in ("1", "true", "yes"),
             page_size=_int(env, "LABEL_OVERVIEW_PAGE_SIZE", 500),
             max_concurrency=_int(env, "LABEL_OVERVIEW_MAX_CONCURRENCY", 8),
+            lock_timeout_s=_int(env, "LABEL_OVERVIEW_LOCK_TIMEOUT_S", 900),
+            retry_max_total_s=_int(env, "LABEL_OVERVIEW_MAX_RETRY_S", 120),
         )
         settings.check()
         return settings

@@ -6,29 +6,30 @@ returns; ``run_results.json`` is summarized so callers (CLI, Airflow task) can l
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from label_overview.locking import warehouse_lock
 from label_overview.settings import Settings
+from label_overview.warehouse import WarehouseBusyError
 from label_overview.windows import Window
 
 log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class TransformError(RuntimeError):
     """dbt build failed; the message names the failing nodes."""
-
-
-class WarehouseBusyError(TransformError):
-    """Another process holds the DuckDB write lock; retry when it is done."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,15 @@ def dbt_build(
         ]
     if full_refresh:
         command.append("--full-refresh")
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=_dbt_env(settings), capture_output=True, text=True
-    )
+    with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
+        completed = subprocess.run(
+            command,
+            cwd=DBT_PROJECT_DIR,
+            env=_dbt_env(settings),
+            capture_output=True,
+            text=True,
+            preexec_fn=_die_with_parent,
+        )
     results = _read_run_results(settings)
     if completed.returncode != 0:
         output = completed.stdout + completed.stderr
@@ -80,6 +87,13 @@ def dbt_build(
     summary = _summarize(results)
     log.info("dbt build: %s", summary)
     return summary
+
+
+def _die_with_parent() -> None:
+    """Runs in the dbt child: if the run that started it is killed, dbt goes too, instead of
+    writing on without the lock its parent held."""
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _dbt_executable() -> str:

@@ -13,16 +13,25 @@ class WarehouseError(RuntimeError):
     """The warehouse is missing, not built yet, or busy."""
 
 
+class WarehouseBusyError(WarehouseError):
+    """Another process holds the warehouse; a retry once it is done succeeds."""
+
+
+def require_warehouse(path: Path) -> None:
+    """Raise WarehouseError unless a warehouse has been built at ``path``."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `label-overview run` first")
+
+
 @contextmanager
 def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; raises WarehouseError with one clear line when it cannot open."""
-    if not path.exists():
-        raise WarehouseError(f"no warehouse at {path}: run `label-overview run` first")
+    require_warehouse(path)
     try:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
-            raise WarehouseError(
+            raise WarehouseBusyError(
                 f"warehouse busy: a run is writing {path}; retry when it is done"
             ) from None
         raise WarehouseError(f"cannot open the warehouse {path}: {error}") from None

@@ -72,6 +72,26 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
     assert {p: b for p, b in airflow_files.items() if p in cli_files} == cli_files
     first_window = f"{days[0] - dt.timedelta(days=30)}_{days[0]}.json"
     assert any(p.endswith(first_window) for p in airflow_files)
+    assert_secret_not_in_airflow_metadata(dataset.api_keys[0]["secret"])
+
+
+def assert_secret_not_in_airflow_metadata(secret: str) -> None:
+    """XComs, task logs and the metadata database hold ids and counts, never the secret."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    home = Path(os.environ["AIRFLOW_HOME"])
+    connection = sqlite3.connect(home / "airflow.db")
+    try:
+        xcoms = connection.execute("select value from xcom").fetchall()
+    finally:
+        connection.close()
+    assert len(xcoms) > 10
+    assert not [v for (v,) in xcoms if secret in str(v)]
+    assert secret.encode() not in (home / "airflow.db").read_bytes()
+    for log in home.rglob("*.log"):
+        assert secret.encode() not in log.read_bytes(), log
 
 
 def test_one_failing_workspace_does_not_stop_the_others(

@@ -129,20 +129,22 @@ def now_plus(seconds: float) -> str:
 
 
 @pytest.mark.parametrize(
-    ("headers", "message"),
+    ("make_headers", "message"),
     [
-        ({}, "Missing x-api-key header"),
-        (signed_headers(now_plus(0), key="nope"), "Unknown API key"),
+        (lambda: {}, "Missing x-api-key header"),
+        (lambda: signed_headers(now_plus(0), key="nope"), "Unknown API key"),
         (
-            {**signed_headers(now_plus(0)), "x-signature": sign("wrong", now_plus(0))},
+            lambda: {**signed_headers(now_plus(0)), "x-signature": sign("wrong", now_plus(0))},
             "Invalid signature",
         ),
-        (signed_headers(now_plus(-61)), "too old"),
-        (signed_headers(now_plus(6)), "in the future"),
+        (lambda: signed_headers(now_plus(-61)), "too old"),
+        (lambda: signed_headers(now_plus(6)), "in the future"),
     ],
+    ids=["no-key", "unknown-key", "bad-signature", "stale-date", "future-date"],
 )
-def test_server_rejects_bad_authentication_with_403(emulator, headers, message):
-    response = httpx.get(f"{emulator.base_url}/workspaces", headers=headers)
+def test_server_rejects_bad_authentication_with_403(emulator, make_headers, message):
+    # Headers are made when the test runs: dates made at collection time would go stale.
+    response = httpx.get(f"{emulator.base_url}/workspaces", headers=make_headers())
     assert response.status_code == 403
     assert message in response.json()["message"]
 

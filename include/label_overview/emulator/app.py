@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -84,6 +85,11 @@ class Emulator:
                     response = self._answer(endpoint, handler, request)
                 except ApiError as error:
                     response = JSONResponse(error.body, status_code=error.status)
+                corruption = self.faults.next_corruption(
+                    endpoint, has_cursor="before" in request.query_params
+                )
+                if corruption and response.status_code == 200:
+                    response = corrupt(response, corruption, request)
             entry["status"] = (
                 "dropped" if isinstance(response, DroppedConnection) else response.status_code
             )
@@ -159,6 +165,38 @@ class Emulator:
             ):
                 continue
             yield message
+
+
+CORRUPTIONS = (
+    "malformed_json",
+    "truncated",
+    "missing_field",
+    "wrong_type",
+    "outside_window",
+    "duplicate_page",
+)
+
+
+def corrupt(response: Response, kind: str, request: Request) -> Response:
+    """A 200 answer spoiled the way a broken upstream or proxy spoils one."""
+    body = response.body
+    if kind == "malformed_json":
+        return Response(b"{items: [oops", media_type="application/json")
+    if kind == "truncated":
+        return Response(body[: len(body) // 2], media_type="application/json")
+    page = json.loads(body)
+    items = page.get("items") or [{}]
+    if kind == "missing_field":
+        items[0].pop("conversationId", None)
+    elif kind == "wrong_type":
+        items[0]["timestamp"] = str(items[0].get("timestamp"))
+    elif kind == "outside_window":
+        items[0]["timestamp"] = 0
+    elif kind == "duplicate_page":
+        # The page before this one again, as if the cursor had been ignored.
+        items[0]["timestamp"] = int(request.query_params["before"])
+    page["items"] = items
+    return JSONResponse(page)
 
 
 def build_app(emulator: Emulator) -> Starlette:

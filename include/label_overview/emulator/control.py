@@ -105,6 +105,7 @@ class EmulatorControl:
         failing_workspaces: list[str] | None = None,
         unavailable_workspaces: list[str] | None = None,
         seed: int | None = None,
+        corruptions: dict[str, list[str]] | None = None,
     ) -> None:
         changes = {
             "failRate": fail_rate,
@@ -113,6 +114,7 @@ class EmulatorControl:
             "failingWorkspaces": failing_workspaces,
             "unavailableWorkspaces": unavailable_workspaces,
             "seed": seed,
+            "corruptions": corruptions,
         }
         self._post("/_control/faults", {k: v for k, v in changes.items() if v is not None})
 

@@ -23,6 +23,8 @@ class Faults:
     failing_workspaces: set[str] = field(default_factory=set)
     unavailable_workspaces: set[str] = field(default_factory=set)
     clock_offset_s: float = 0.0
+    # Bad bodies for the next 200 answers of an endpoint: {"vip-messages": ["wrong_type", ...]}.
+    corruptions: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -35,6 +37,14 @@ class Faults:
                 return None
             return self._random.choice(("429", "500", "503", "drop"))
 
+    def next_corruption(self, endpoint: str, *, has_cursor: bool) -> str | None:
+        """The corruption for this answer, if one is queued (a duplicate page needs a cursor)."""
+        with self._lock:
+            queue = self.corruptions.get(endpoint)
+            if not queue or (queue[0] == "duplicate_page" and not has_cursor):
+                return None
+            return queue.pop(0)
+
     def update(self, changes: dict) -> None:
         names = {
             "failRate": ("fail_rate", float),
@@ -43,6 +53,7 @@ class Faults:
             "failingWorkspaces": ("failing_workspaces", set),
             "unavailableWorkspaces": ("unavailable_workspaces", set),
             "seed": ("seed", int),
+            "corruptions": ("corruptions", dict),
         }
         for key, value in changes.items():
             if key not in names:

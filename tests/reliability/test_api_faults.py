@@ -1,0 +1,113 @@
+"""Faults and bad input from the API: exact results, or a clear failure naming the pair."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from label_overview.emulator.app import CORRUPTIONS
+from label_overview.extract import Pair, discover_pairs, extract_pair, open_client
+from label_overview.settings import Secret, Settings
+from label_overview.windows import Window
+from tests.conftest import DATA_START, cli, exported_files, marts_rows, pipeline_env
+
+DAYS = (
+    "--from",
+    str(DATA_START + dt.timedelta(days=3)),
+    "--to",
+    str(DATA_START + dt.timedelta(days=9)),
+)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, dataset_dir, dataset):
+    from label_overview.emulator.server import running_emulator
+
+    home = tmp_path_factory.mktemp("clean")
+    with running_emulator(dataset_dir) as emulator:
+        result = cli(pipeline_env(emulator, dataset, home), "run", *DAYS)
+    assert result.returncode == 0, result.stderr
+    return marts_rows(home), exported_files(home)
+
+
+def snapshots(home):
+    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
+
+
+def test_thirty_percent_faults_give_the_fault_free_result(tmp_path, emulator, dataset, clean_run):
+    emulator.control.set_faults(fail_rate=0.3, latency_ms=2, retry_after_s=0, seed=11)
+    result = cli(pipeline_env(emulator, dataset, tmp_path), "run", *DAYS)
+    assert result.returncode == 0, result.stderr
+    marts, files = clean_run
+    assert marts_rows(tmp_path) == marts
+    assert snapshots(tmp_path) == {
+        p: b for p, b in files.items() if not p.endswith("manifest.json")
+    }
+    statuses = {str(r["status"]) for r in emulator.control.requests()}
+    assert {"429", "500", "503", "dropped"} <= statuses
+
+
+def test_a_workspace_that_keeps_failing_is_named_and_the_others_publish(
+    tmp_path, emulator, dataset
+):
+    failing, healthy = dataset.vip_workspace_ids()[:2]
+    emulator.control.set_faults(unavailable_workspaces=[failing])
+    env = pipeline_env(emulator, dataset, tmp_path)
+    env["LABEL_OVERVIEW_MAX_RETRY_S"] = "3"
+    result = cli(env, "run", *DAYS)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("label-overview run: error: ")
+    assert f"{failing}/* (listing its channels failed: /channels: gave up after" in last
+    assert healthy not in last
+    assert (tmp_path / "exports" / healthy / "manifest.json").exists()
+    assert not (tmp_path / "exports" / failing).exists()
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+def test_a_bad_page_fails_its_pair_clearly_and_a_rerun_repairs_it(
+    tmp_path, emulator, dataset, clean_run, corruption
+):
+    emulator.control.set_faults(corruptions={"vip-messages": ["ok", corruption]})
+    env = pipeline_env(emulator, dataset, tmp_path)
+    env["LABEL_OVERVIEW_PAGE_SIZE"] = "50"
+    failed = cli(env, "run", *DAYS)
+    assert failed.returncode == 1
+    last = failed.stderr.strip().splitlines()[-1]
+    assert "1 pair(s) failed, others published" in last
+    assert "malformed" in last or "vip-messages item 0" in last
+    repaired = cli(env, "run", *DAYS)
+    assert repaired.returncode == 0, repaired.stderr
+    assert marts_rows(tmp_path) == clean_run[0]
+
+
+def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, dataset):
+    key = dataset.api_keys[0]
+    settings = Settings(
+        api_base_url=emulator.base_url,
+        api_key=key["key"],
+        api_secret=Secret(key["secret"]),
+        home=tmp_path,
+    )
+    with open_client(settings) as client:
+        pairs = discover_pairs(client, settings).pairs
+        gone: Pair = pairs[0]
+        emulator.control.disconnect_channel(gone.workspace_id, gone.medium_id)
+        window = Window(DATA_START, DATA_START)
+        with pytest.raises(Exception, match="Channel is not connected to the workspace") as raised:
+            extract_pair(client, settings, gone, window)
+        assert raised.value.status == 400
+        assert extract_pair(client, settings, pairs[1], window).messages > 0
+
+
+def test_an_organization_without_vip_workspaces_runs_and_publishes_nothing(tmp_path, dataset):
+    from label_overview.dataset import Dataset
+    from label_overview.emulator.server import running_emulator
+
+    empty = Dataset(dataset.organization, dataset.api_keys, [], [], [], [])
+    with running_emulator(empty) as emulator:
+        result = cli(pipeline_env(emulator, dataset, tmp_path), "run", *DAYS)
+    assert result.returncode == 0, result.stderr
+    assert ": 0 workspace×channel pairs" in result.stdout
+    assert not (tmp_path / "exports").exists() or exported_files(tmp_path) == {}

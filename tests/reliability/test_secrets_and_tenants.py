@@ -1,0 +1,83 @@
+"""No secret anywhere, no personal text unless asked, no workspace in another's snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import DATA_START, cli, pipeline_env
+
+DAYS = ("--from", str(DATA_START), "--to", str(DATA_START + dt.timedelta(days=6)))
+
+
+def every_file_under(root: Path):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_the_secret_is_nowhere(tmp_path, emulator, dataset):
+    secret = dataset.api_keys[0]["secret"]
+    env = pipeline_env(emulator, dataset, tmp_path)
+    emulator.control.set_faults(fail_rate=0.2, retry_after_s=0)
+    result = cli(env, "run", *DAYS)
+    assert result.returncode == 0, result.stderr
+    failing = cli({**env, "DYNAMO_API_BASE_URL": emulator.base_url + "/nope"}, "run", *DAYS)
+    assert failing.returncode != 0
+    for output in (result.stdout, result.stderr, failing.stdout, failing.stderr):
+        assert secret not in output
+    files = every_file_under(tmp_path)
+    assert any(p.name == "warehouse.duckdb" for p in files)
+    assert any(p.name == "dbt.log" for p in files)
+    for path in files:
+        assert secret.encode() not in path.read_bytes(), path
+
+
+def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset):
+    texts = {m["text"] for m in dataset.messages} | {m["userName"] for m in dataset.messages}
+    plain, kept = tmp_path / "plain", tmp_path / "kept"
+    assert cli(pipeline_env(emulator, dataset, plain), "run", *DAYS).returncode == 0
+    assert cli(pipeline_env(emulator, dataset, kept), "run", *DAYS, "--keep-text").returncode == 0
+    plain_landing = b"".join(
+        p.read_bytes() for p in (plain / "landing" / "vip_messages").rglob("*.jsonl")
+    )
+    kept_landing = b"".join(
+        p.read_bytes() for p in (kept / "landing" / "vip_messages").rglob("*.jsonl")
+    )
+    assert b'"text":' not in plain_landing and b'"userName":' not in plain_landing
+    assert b'"text":' in kept_landing and b'"userName":' in kept_landing
+    for home in (plain, kept):
+        connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+        try:
+            columns = {
+                c
+                for (c,) in connection.execute(
+                    "select column_name from information_schema.columns"
+                ).fetchall()
+            }
+            assert not columns & {"text", "userName", "user_name", "message_text"}
+            for schema, table in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_type = 'BASE TABLE'"
+            ).fetchall():
+                dump = json.dumps(
+                    connection.execute(f'select * from "{schema}"."{table}"').fetchall(),
+                    default=str,
+                )
+                assert not any(f'"{t}"' in dump for t in texts if len(t) > 3), table
+        finally:
+            connection.close()
+
+
+def test_each_workspace_folder_holds_only_its_own_ids(tmp_path, emulator, dataset):
+    assert cli(pipeline_env(emulator, dataset, tmp_path), "run", *DAYS).returncode == 0
+    workspaces = set(dataset.vip_workspace_ids()) | {w["id"] for w in dataset.workspaces}
+    own_channels = {w: {c["id"] for c in dataset.channels_of(w)} for w in workspaces}
+    all_channels = {c["id"] for c in dataset.channels}
+    folders = sorted(p for p in (tmp_path / "exports").iterdir() if p.is_dir())
+    assert [p.name for p in folders] == sorted(dataset.vip_workspace_ids())
+    for folder in folders:
+        text = "".join(p.read_text() for p in folder.rglob("*.json"))
+        assert not [w for w in workspaces - {folder.name} if w in text]
+        assert not [c for c in all_channels - own_channels[folder.name] if c in text]
