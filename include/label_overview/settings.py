@@ -72,6 +72,11 @@ class Settings:
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
 
+    @property
+    def read_copy_path(self) -> Path:
+        """The copy of the last complete build that analysts open while runs write."""
+        return self.home / "warehouse.read.duckdb"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read ``DYNAMO_API_*`` and ``LABEL_OVERVIEW_*`` variables; absent ones keep defaults."""

@@ -10,6 +10,7 @@ import ctypes
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,17 +77,31 @@ def dbt_build(
             text=True,
             preexec_fn=_die_with_parent,
         )
-    results = _read_run_results(settings)
-    if completed.returncode != 0:
-        output = completed.stdout + completed.stderr
-        if "Could not set lock on file" in output:
-            raise WarehouseBusyError(
-                f"warehouse busy: another process is writing {settings.warehouse_path}; retry later"
-            )
-        raise TransformError(f"dbt build failed: {_failure_line(results, output)}")
+        results = _read_run_results(settings)
+        if completed.returncode != 0:
+            output = completed.stdout + completed.stderr
+            if "Could not set lock on file" in output:
+                raise WarehouseBusyError(
+                    f"warehouse busy: another process is writing {settings.warehouse_path};"
+                    " retry later"
+                )
+            raise TransformError(f"dbt build failed: {_failure_line(results, output)}")
+        publish_read_copy(settings)
     summary = _summarize(results)
     log.info("dbt build: %s", summary)
     return summary
+
+
+def publish_read_copy(settings: Settings) -> None:
+    """Copy the freshly built warehouse to ``warehouse.read.duckdb`` for analysts.
+
+    DuckDB lets no reader in while a run writes; the copy, replaced atomically after each
+    build, is always openable read-only and always a whole build. Called under the write lock.
+    """
+    source, target = settings.warehouse_path, settings.read_copy_path
+    temp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, temp)
+    os.replace(temp, target)
 
 
 def _die_with_parent() -> None:

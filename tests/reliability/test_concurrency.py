@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from tests.conftest import DATA_START, cli, marts_rows, pipeline_env
 
@@ -89,3 +90,34 @@ def test_readers_between_runs_get_consistent_data(tmp_path, emulator, dataset):
         for reader in readers:
             reader.close()
     assert daily[0] == daily[1] == from_messages
+
+
+def test_analysts_read_the_published_copy_while_a_run_writes(tmp_path, emulator, dataset):
+    env = pipeline_env(emulator, dataset, tmp_path)
+    assert cli(env, "run", "--from", str(DATA_START), "--to", str(DATA_START)).returncode == 0
+    built = marts_rows(tmp_path)
+    holder = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+        " print('ready', flush=True); time.sleep(60)"
+    )
+    writer = subprocess.Popen(  # another process writing the warehouse, as a run's dbt does
+        [sys.executable, "-c", holder, str(tmp_path / "warehouse.duckdb")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline().strip() == "ready"
+    try:
+        with pytest.raises(duckdb.IOException, match="Could not set lock"):
+            duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+        reader = duckdb.connect(str(tmp_path / "warehouse.read.duckdb"), read_only=True)
+        try:
+            copy = {
+                table: reader.execute(f"select * from marts.{table} order by all").fetchall()
+                for table in built
+            }
+        finally:
+            reader.close()
+    finally:
+        writer.kill()
+        writer.wait()
+    assert copy == built
