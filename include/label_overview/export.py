@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from label_overview import landing
+from label_overview.contract import validate_label_overview
 from label_overview.overview import assemble_label_overview, render_label_overview
 from label_overview.windows import GROUP_BYS, MAX_WINDOW_DAYS, Window, trailing_window
 
@@ -176,9 +177,11 @@ def publish_workspace(
     written = []
     for _, medium_id in warehouse_pairs(connection, [workspace_id]):
         for group_by in GROUP_BYS:
-            body = render_label_overview(
-                label_overview_document(connection, workspace_id, medium_id, window, group_by)
+            document = label_overview_document(
+                connection, workspace_id, medium_id, window, group_by
             )
+            validate_label_overview(document)
+            body = render_label_overview(document)
             path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
             landing.write_atomic(path, body)
             written.append(PublishedFile(path, hashlib.sha256(body).hexdigest()))

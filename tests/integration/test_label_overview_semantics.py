@@ -9,12 +9,11 @@ messages of one conversation in one millisecond, and distinct counts that do not
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
+from label_overview.contract import label_overview_schema
 from label_overview.dataset import Dataset
 from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import BusinessRuleError
@@ -22,9 +21,7 @@ from label_overview.emulator.server import running_emulator
 from label_overview.overview import compute_label_overview, render_label_overview
 from label_overview.windows import Window
 
-SCHEMA = json.loads(
-    (Path(__file__).parents[3] / "shared" / "spec" / "label-overview.schema.json").read_text()
-)
+SCHEMA = label_overview_schema()
 W, M = "ws_fixed", "FB_PAGE_100000000000001"
 WINDOW = Window.parse("2026-06-03", "2026-06-09")  # Wednesday .. next Tuesday
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from label_overview.contract import label_overview_schema
 from label_overview.dynamo.client import DynamoClient
 from label_overview.export import label_overview_document
 from label_overview.overview import render_label_overview
@@ -18,9 +18,7 @@ from label_overview.warehouse import read_only
 from label_overview.windows import Window
 from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
 
-SCHEMA = json.loads(
-    (Path(__file__).parents[3] / "shared" / "spec" / "label-overview.schema.json").read_text()
-)
+SCHEMA = label_overview_schema()
 LAST_DAY = DATA_START + dt.timedelta(days=DATA_DAYS - 1)
 
 
