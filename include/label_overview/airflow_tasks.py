@@ -78,7 +78,7 @@ def extract(pair: dict, window: dict) -> dict:
         return orchestration.extract_one(orchestration.settings_from_airflow(), pair, **window)
 
 
-@task(pool=WRITER_POOL, trigger_rule="all_done")
+@task(pool=WRITER_POOL, trigger_rule="all_done_min_one_success")
 def build(window: dict) -> str:
     """One ``dbt build`` for the window; runs even when some pairs failed, so the others publish."""
     from label_overview import orchestration

@@ -44,16 +44,21 @@ class Dataset:
 
     @classmethod
     def load(cls, directory: str | Path) -> Dataset:
+        dataset = cls.load_metadata(directory)
+        with (Path(directory) / "messages.jsonl").open(encoding="utf-8") as lines:
+            dataset.messages = [json.loads(line) for line in lines if line.strip()]
+        return dataset
+
+    @classmethod
+    def load_metadata(cls, directory: str | Path) -> Dataset:
+        """Everything but the messages (which may be millions)."""
         root = Path(directory)
-        with (root / "messages.jsonl").open(encoding="utf-8") as lines:
-            messages = [json.loads(line) for line in lines if line.strip()]
         return cls(
             organization=_read_json(root / "organization.json"),
             api_keys=_read_json(root / "api_keys.json"),
             workspaces=_read_json(root / "workspaces.json"),
             channels=_read_json(root / "channels.json"),
             custom_labels=_read_json(root / "custom_labels.json"),
-            messages=messages,
         )
 
     def save(self, directory: str | Path) -> None:

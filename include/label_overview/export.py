@@ -49,77 +49,106 @@ def label_overview_document(
         WindowError: the window is reversed or longer than 31 days.
         ExportError: the workspace is not a VIP workspace or the channel not connected to it.
     """
-    window.check(MAX_WINDOW_DAYS)
     check_pair(connection, workspace_id, medium_id)
-    bucket = "week_start" if group_by == "week" else "sent_on"
-    filters = (
-        "workspace_id = $workspace and channel_id = $medium and sent_on between $first and $last"
-    )
+    documents = label_overview_documents(connection, [(workspace_id, medium_id)], window)
+    return documents[workspace_id, medium_id, group_by]
+
+
+def label_overview_documents(
+    connection: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], window: Window
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Documents for many workspace × channel pairs, day and week, in three queries.
+
+    One pass over the message grain with grouping sets gives day buckets, week buckets and
+    window totals together, so the cost does not grow with the number of pairs' queries.
+
+    Returns:
+        {(workspace_id, medium_id, group_by): document}
+    """
+    window.check(MAX_WINDOW_DAYS)
     params = {
-        "workspace": workspace_id,
-        "medium": medium_id,
+        "pairs": [f"{w}\x1f{m}" for w, m in pairs],
         "first": window.first_day,
         "last": window.last_day,
     }
-    buckets: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-    for key, label, count, conversations in connection.execute(
-        f"""select {bucket}, label, count(*), count(distinct conversation_id)
-            from marts.fct_labeled_messages where {filters} group by all""",
-        params,
-    ).fetchall():
-        buckets[key.isoformat()][label] = _counts(count, conversations)
-    totals, custom_ids = {}, []
-    for label, count, conversations, is_custom in connection.execute(
-        f"""select label, count(*), count(distinct conversation_id), bool_or(is_custom_label)
-            from marts.fct_labeled_messages where {filters} group by all""",
-        params,
-    ).fetchall():
-        totals[label] = _counts(count, conversations)
-        if is_custom:
-            custom_ids.append(label)
-    activity = {
-        key.isoformat(): {"userMessages": messages, "activeConversations": conversations}
-        for key, messages, conversations in connection.execute(
-            f"""select {bucket}, count(*), count(distinct conversation_id)
-                from marts.fct_user_messages where {filters} group by all""",
-            params,
-        ).fetchall()
+    where = """list_contains($pairs, workspace_id || chr(31) || channel_id)
+               and sent_on between $first and $last"""
+    parts = {
+        (w, m, g): {"buckets": defaultdict(dict), "totals": {}, "custom": [], "activity": {}}
+        for w, m in pairs
+        for g in GROUP_BYS
     }
-    messages, conversations = connection.execute(
-        f"""select count(*), count(distinct conversation_id)
-            from marts.fct_user_messages where {filters}""",
+    for w, m, day, week, label, count, conversations, is_custom in connection.execute(
+        f"""select workspace_id, channel_id, sent_on, week_start, label,
+                   count(*), count(distinct conversation_id), bool_or(is_custom_label)
+            from marts.fct_labeled_messages where {where}
+            group by grouping sets (
+                (workspace_id, channel_id, sent_on, label),
+                (workspace_id, channel_id, week_start, label),
+                (workspace_id, channel_id, label))""",
         params,
-    ).fetchone()
-    return assemble_label_overview(
-        workspace_id=workspace_id,
-        medium_id=medium_id,
-        window=window,
-        group_by=group_by,
-        buckets=buckets,
-        totals=totals,
-        activity=activity,
-        activity_totals={"userMessages": messages, "activeConversations": conversations},
-        custom_labels=_custom_label_metadata(connection, workspace_id, custom_ids),
-    )
-
-
-def _counts(count: int, conversations: int) -> dict[str, int]:
-    return {"count": count, "uniqueConversations": conversations}
+    ).fetchall():
+        counts = {"count": count, "uniqueConversations": conversations}
+        if day is not None:
+            parts[w, m, "day"]["buckets"][day.isoformat()][label] = counts
+        elif week is not None:
+            parts[w, m, "week"]["buckets"][week.isoformat()][label] = counts
+        else:
+            for group_by in GROUP_BYS:
+                parts[w, m, group_by]["totals"][label] = counts
+                if is_custom:
+                    parts[w, m, group_by]["custom"].append(label)
+    for w, m, day, week, messages, conversations in connection.execute(
+        f"""select workspace_id, channel_id, sent_on, week_start,
+                   count(*), count(distinct conversation_id)
+            from marts.fct_user_messages where {where}
+            group by grouping sets (
+                (workspace_id, channel_id, sent_on),
+                (workspace_id, channel_id, week_start),
+                (workspace_id, channel_id))""",
+        params,
+    ).fetchall():
+        counts = {"userMessages": messages, "activeConversations": conversations}
+        if day is not None:
+            parts[w, m, "day"]["activity"][day.isoformat()] = counts
+        elif week is not None:
+            parts[w, m, "week"]["activity"][week.isoformat()] = counts
+        else:
+            for group_by in GROUP_BYS:
+                parts[w, m, group_by]["activity_totals"] = counts
+    metadata = _custom_label_metadata(connection, sorted({w for w, _ in pairs}))
+    return {
+        (w, m, g): assemble_label_overview(
+            workspace_id=w,
+            medium_id=m,
+            window=window,
+            group_by=g,
+            buckets=part["buckets"],
+            totals=part["totals"],
+            activity=part["activity"],
+            activity_totals=part.get(
+                "activity_totals", {"userMessages": 0, "activeConversations": 0}
+            ),
+            custom_labels={
+                label: metadata.get((w, label), {"name": label, "color": None})
+                for label in part["custom"]
+            },
+        )
+        for (w, m, g), part in parts.items()
+    }
 
 
 def _custom_label_metadata(
-    connection: duckdb.DuckDBPyConnection, workspace_id: str, custom_ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    known = {
-        label_id: {"name": name, "color": color}
-        for label_id, name, color in connection.execute(
-            """select custom_label_id, custom_label_name, custom_label_color
-               from marts.dim_custom_labels
-               where workspace_id = $workspace and list_contains($ids, custom_label_id)""",
-            {"workspace": workspace_id, "ids": custom_ids},
+    connection: duckdb.DuckDBPyConnection, workspace_ids: list[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (workspace_id, label_id): {"name": name, "color": color}
+        for workspace_id, label_id, name, color in connection.execute(
+            """select workspace_id, custom_label_id, custom_label_name, custom_label_color
+               from marts.dim_custom_labels where list_contains($workspaces, workspace_id)""",
+            {"workspaces": workspace_ids},
         ).fetchall()
     }
-    return {i: known.get(i, {"name": i, "color": None}) for i in custom_ids}
 
 
 def check_pair(connection: duckdb.DuckDBPyConnection, workspace_id: str, medium_id: str) -> None:
@@ -163,29 +192,30 @@ def snapshot_path(
     )
 
 
-def publish_workspace(
+def publish_workspaces(
     connection: duckdb.DuckDBPyConnection,
     exports_dir: Path,
-    workspace_id: str,
+    workspace_ids: Iterable[str],
     day: dt.date,
     *,
     published_at: str,
 ) -> list[PublishedFile]:
-    """Write the trailing 31-day snapshots [day-30, day] of every channel of one workspace,
-    day and week, then its manifest. Returns the files written."""
+    """Write the trailing 31-day snapshots [day-30, day] of every channel of the workspaces,
+    day and week, then each workspace's manifest. Returns the files written."""
+    workspace_ids = sorted(set(workspace_ids))
     window = trailing_window(day)
+    pairs = warehouse_pairs(connection, workspace_ids)
     written = []
-    for _, medium_id in warehouse_pairs(connection, [workspace_id]):
-        for group_by in GROUP_BYS:
-            document = label_overview_document(
-                connection, workspace_id, medium_id, window, group_by
-            )
-            validate_label_overview(document)
-            body = render_label_overview(document)
-            path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
-            landing.write_atomic(path, body)
-            written.append(PublishedFile(path, hashlib.sha256(body).hexdigest()))
-    write_manifest(exports_dir / workspace_id, workspace_id, published_at=published_at)
+    for (workspace_id, medium_id, group_by), document in sorted(
+        label_overview_documents(connection, pairs, window).items()
+    ):
+        validate_label_overview(document)
+        body = render_label_overview(document)
+        path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
+        landing.write_atomic(path, body)
+        written.append(PublishedFile(path, hashlib.sha256(body).hexdigest()))
+    for workspace_id in workspace_ids:
+        write_manifest(exports_dir / workspace_id, workspace_id, published_at=published_at)
     return written
 
 

@@ -106,11 +106,7 @@ def publish(settings: Settings, workspace_ids: Sequence[str], day: dt.date) -> i
     published_at = iso_instant(int(time.time() * 1000))
     shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.warehouse_path) as connection:
-        return sum(
-            len(
-                export.publish_workspace(
-                    connection, settings.exports_dir, workspace_id, day, published_at=published_at
-                )
-            )
-            for workspace_id in workspace_ids
+        published = export.publish_workspaces(
+            connection, settings.exports_dir, workspace_ids, day, published_at=published_at
         )
+    return len(published)

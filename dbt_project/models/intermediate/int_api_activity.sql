@@ -15,9 +15,11 @@ weekly as (
 
 responses as (
 
-    select workspace_id, channel_id, 'day' as group_by, response from daily
+    select workspace_id, channel_id, 'day' as group_by, requested_on as period_start, response
+    from daily
     union all
-    select workspace_id, channel_id, 'week' as group_by, response from weekly
+    select workspace_id, channel_id, 'week' as group_by, week_start as period_start, response
+    from weekly
 
 ),
 
@@ -27,7 +29,7 @@ bucket_activity as (
         responses.workspace_id,
         responses.channel_id,
         responses.group_by,
-        buckets.key::date as period_start,
+        responses.period_start,
         (buckets.value ->> 'userMessages')::bigint as user_messages,
         (buckets.value ->> 'activeConversations')::bigint as active_conversations
     from responses,

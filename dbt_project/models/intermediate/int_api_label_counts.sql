@@ -1,5 +1,6 @@
 -- The API's own per-bucket label counts, one row per response bucket and label. Each landed
--- response covers one day (groupBy=day) or one whole ISO week (groupBy=week).
+-- response covers one day (groupBy=day) or one whole ISO week (groupBy=week), so its one
+-- bucket is its partition: filters on period_start prune the files read.
 with
 
 daily as (
@@ -16,9 +17,11 @@ weekly as (
 
 responses as (
 
-    select workspace_id, channel_id, 'day' as group_by, response from daily
+    select workspace_id, channel_id, 'day' as group_by, requested_on as period_start, response
+    from daily
     union all
-    select workspace_id, channel_id, 'week' as group_by, response from weekly
+    select workspace_id, channel_id, 'week' as group_by, week_start as period_start, response
+    from weekly
 
 ),
 
@@ -28,7 +31,7 @@ bucket_labels as (
         responses.workspace_id,
         responses.channel_id,
         responses.group_by,
-        buckets.key::date as period_start,
+        responses.period_start,
         labels.key as label,
         (labels.value ->> 'count')::bigint as message_count,
         (labels.value ->> 'uniqueConversations')::bigint as unique_conversations

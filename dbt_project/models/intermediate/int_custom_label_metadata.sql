@@ -1,5 +1,5 @@
--- Custom label names and colours as the API last reported them (only label-overview
--- responses carry them), one row per workspace and custom label id.
+-- Custom label names and colours as each landed label-overview response reported them (only
+-- those responses carry them), one row per response and custom label id.
 with
 
 daily as (
@@ -16,9 +16,9 @@ weekly as (
 
 responses as (
 
-    select workspace_id, response, fetched_at from daily
+    select workspace_id, requested_on as period_start, response, fetched_at from daily
     union all
-    select workspace_id, response, fetched_at from weekly
+    select workspace_id, week_start as period_start, response, fetched_at from weekly
 
 ),
 
@@ -29,21 +29,11 @@ reported as (
         labels.key as custom_label_id,
         labels.value ->> 'name' as custom_label_name,
         labels.value ->> 'color' as custom_label_color,
+        responses.period_start,
         responses.fetched_at
     from responses,
         json_each(responses.response -> 'customLabels') as labels
 
-),
-
-latest as (
-
-    select *
-    from reported
-    qualify row_number() over (
-        partition by workspace_id, custom_label_id
-        order by fetched_at desc, custom_label_name, custom_label_color
-    ) = 1
-
 )
 
-select * from latest
+select * from reported

@@ -4,6 +4,8 @@
     pre_hook="{{ delete_run_days('sent_on') }}",
 ) }}
 
+-- The one mart read from the landing files: every other fact reads this table, so a build
+-- parses the run's JSON once.
 with
 
 messages as (
@@ -20,6 +22,8 @@ final as (
         channel_id,
         conversation_id,
         content_type,
+        list_sort(list_distinct(labels)) as labels,
+        list_sort(list_distinct(custom_label_ids)) as custom_label_ids,
         len(list_distinct(list_concat(labels, custom_label_ids)))::integer as label_count,
         len(labels) + len(custom_label_ids) > 0 as is_labeled,
         sent_on,
@@ -36,6 +40,8 @@ select
     channel_id,
     conversation_id,
     content_type,
+    labels,
+    custom_label_ids,
     label_count,
     is_labeled,
     sent_on,

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_run_days('day') }}",
+) }}
+
 -- Label counts recomputed from the landed messages against the API's own daily responses,
 -- for every day both were pulled. A non-zero difference means the two pulls disagree (late
 -- labels between them, or a bug): rerun the day.
@@ -39,6 +45,7 @@ compared_days as (
         and api_activity.workspace_id = message_partitions.workspace_id
         and api_activity.channel_id = message_partitions.channel_id
         and api_activity.period_start = message_partitions.sent_on
+    where {{ run_days_predicate('message_partitions.sent_on') }}
 
 ),
 
@@ -52,6 +59,7 @@ from_messages as (
         count(*) as message_count,
         count(distinct conversation_id) as unique_conversations
     from labeled_messages
+    where {{ run_days_predicate('sent_on') }}
     group by all
 
 ),
@@ -67,6 +75,7 @@ from_api as (
         unique_conversations
     from api_label_counts
     where group_by = 'day'
+        and {{ run_days_predicate('period_start') }}
 
 ),
 

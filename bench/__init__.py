@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``; ``BENCH=full`` for the issue's scale). Not tests: figures."""

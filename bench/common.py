@@ -1,0 +1,109 @@
+"""What the scenarios share: profiles, timing, datasets landed straight into a data root."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from label_overview import landing
+from label_overview.generate import generate_dataset
+from label_overview.windows import day_of_ms
+
+PROFILE = os.environ.get("BENCH", "quick")
+FULL = PROFILE == "full"
+START = dt.date(2026, 1, 1)
+_TIMESTAMP = re.compile(rb'"timestamp":(\d+)')
+_WORKSPACE = re.compile(rb'"workspaceId":"([^"]+)","mediumId":"([^"]+)"')
+_PERSONAL = re.compile(rb',"userName":"[^"]*"|,"text":"[^"]*"')
+
+
+def median_seconds(action: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls (noisy shared machines: medians, not means)."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def child_peak_rss_mib() -> float:
+    """Peak resident memory of the largest child process waited for so far."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def land_generated(
+    work: Path,
+    home: Path,
+    *,
+    days: int,
+    workspaces: int,
+    channels: int,
+    per_day: int,
+    start: dt.date = START,
+    seed: int = 1,
+) -> int:
+    """Generate a dataset and land its messages as the extract step would (no API round trip).
+
+    The generator writes each workspace × channel's days in order, so partitions are
+    contiguous runs of lines: streamed, never held in memory.
+    """
+    dataset = work / f"dataset-{seed}-{days}-{workspaces}-{channels}-{per_day}"
+    if not (dataset / "messages.jsonl").exists():
+        generate_dataset(
+            dataset,
+            seed=seed,
+            start=start,
+            days=days,
+            workspaces=workspaces,
+            channels_per_workspace=channels,
+            messages_per_day=per_day,
+        )
+    count, current, lines = 0, None, []
+
+    def flush() -> None:
+        if current is not None:
+            workspace, medium, day = current
+            path = landing.message_partition_path(home / "landing", workspace, medium, day)
+            landing.write_atomic(path, b"".join(lines))
+
+    with (dataset / "messages.jsonl").open("rb") as source:
+        for line in source:
+            workspace, medium = (g.decode() for g in _WORKSPACE.search(line).groups())
+            day = day_of_ms(int(_TIMESTAMP.search(line)[1]))
+            key = (workspace, medium, day)
+            if key != current:
+                flush()
+                current, lines = key, []
+            lines.append(_PERSONAL.sub(b"", line))
+            count += 1
+    flush()
+    _land_reference(dataset, home)
+    return count
+
+
+def _land_reference(dataset: Path, home: Path) -> None:
+    from label_overview.dataset import Dataset
+
+    meta = Dataset.load_metadata(dataset)
+    landing.write_json_lines(landing.reference_workspaces_path(home / "landing"), meta.workspaces)
+    for workspace_id in meta.vip_workspace_ids():
+        landing.write_json_lines(
+            landing.reference_channels_path(home / "landing", workspace_id),
+            [{k: c[k] for k in ("id", "type", "name")} for c in meta.channels_of(workspace_id)],
+        )
+
+
+def run_python(code: str, env: dict[str, str] | None = None) -> float:
+    """Wall time of a fresh ``python -c code``."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - started

@@ -1,0 +1,88 @@
+"""``make bench``: run every scenario, write bench/results/latest.json, print a table.
+
+``BENCH=quick`` (default) runs a small profile in a few minutes; ``BENCH=full`` the issue's
+scale (10M messages, 365 days of history, 1M-message extraction, 500 pairs, 50 × 20k).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import PROFILE
+from bench.end_to_end import daily_dag_run
+from bench.export_and_parse import dag_parsing, export_overhead
+from bench.extraction import concurrency_speedup, extraction_overhead
+from bench.transform import incremental_cost, transform_at_scale
+
+SCENARIOS = {
+    "1_transform_at_scale": transform_at_scale,
+    "2_incremental_cost": incremental_cost,
+    "3a_extraction_overhead": extraction_overhead,
+    "3b_concurrency_speedup": concurrency_speedup,
+    "4_export": export_overhead,
+    "5_dag_parsing": dag_parsing,
+    "6_daily_dag_end_to_end": daily_dag_run,
+}
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+    }
+
+
+def verdict(result: dict) -> str:
+    if "target_ratio" in result:
+        return "ok" if result["ratio"] <= result["target_ratio"] else "MISSED"
+    if "target_speedup" in result:
+        return "ok" if result["speedup"] >= result["target_speedup"] else "MISSED"
+    if "target_s" in result:
+        return "ok" if result["dagbag_s"] <= result["target_s"] else "MISSED"
+    return ""
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    work = (
+        Path(os.environ.get("BENCH_WORK", tempfile.gettempdir()))
+        / f"label-overview-bench-{PROFILE}"
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name, scenario in SCENARIOS.items():
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        print(f"running {name} ({PROFILE}) ...", file=sys.stderr, flush=True)
+        results[name] = scenario(work)
+        results[name]["wall_s"] = round(time.perf_counter() - started, 1)
+    report = {
+        "profile": PROFILE,
+        "machine": machine(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": results,
+    }
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'scenario':<26} {'verdict':<8} figures")
+    for name, result in results.items():
+        figures = ", ".join(f"{k}={v}" for k, v in result.items() if k not in ("tasks",))
+        print(f"{name:<26} {verdict(result):<8} {figures}")
+    if "6_daily_dag_end_to_end" in results:
+        for task, timing in results["6_daily_dag_end_to_end"]["tasks"].items():
+            print(f"{'':<26} {'':<8} task {task}: {timing}")
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Scenarios 1 and 2: the dbt build against a hand-written DuckDB script, and incremental cost
+against the history's length."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import FULL, START, land_generated, median_seconds
+
+HAND_SQL = """
+set threads = 2; set memory_limit = '2GB'; set preserve_insertion_order = false;
+create table messages as
+select workspace_id, medium_id, day, date_trunc('week', day)::date as week_start,
+       "conversationId" as conversation_id,
+       list_distinct(list_concat(coalesce(labels, []), coalesce("customLabelIds", []))) as labels
+from read_json('{landing}/vip_messages/*/*/*/messages.jsonl', format = 'newline_delimited',
+     columns = {{"timestamp": 'BIGINT', "conversationId": 'VARCHAR', labels: 'VARCHAR[]',
+                 "customLabelIds": 'VARCHAR[]'}},
+     hive_partitioning = true,
+     hive_types = {{workspace_id: VARCHAR, medium_id: VARCHAR, day: DATE}});
+create table labeled as select * exclude (labels), unnest(labels) as label from messages;
+create table label_counts_daily as select workspace_id, medium_id, day, label, count(*) as n,
+    count(distinct conversation_id) as conversations from labeled group by all;
+create table label_counts_weekly as select workspace_id, medium_id, week_start, label,
+    count(*) as n, count(distinct conversation_id) as conversations from labeled group by all;
+create table activity_daily as select workspace_id, medium_id, day, count(*) as n,
+    count(distinct conversation_id) as conversations from messages group by all;
+create table activity_weekly as select workspace_id, medium_id, week_start, count(*) as n,
+    count(distinct conversation_id) as conversations from messages group by all;
+"""
+
+# Runs in a child so its peak memory (and dbt's, its own child) can be read alone.
+MEASURED_BUILD = """
+import json, resource, sys, time
+from pathlib import Path
+from label_overview.settings import Settings
+from label_overview.transform import dbt_build
+from label_overview.windows import Window
+home, first, last = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+window = Window.parse(first, last) if first else None
+started = time.perf_counter()
+summary = dbt_build(Settings(home=home), window)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "models": summary.models, "tests": summary.tests_passed}))
+"""
+
+
+def measured_build(home: Path, window: tuple[str, str] | None = None) -> dict:
+    first, last = window or ("", "")
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURED_BUILD, str(home), first, last],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def hand_written(home: Path) -> float:
+    database = home / "hand.duckdb"
+    database.unlink(missing_ok=True)
+    script = HAND_SQL.format(landing=home / "landing")
+    code = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute(sys.argv[2])"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(database), script], check=True)
+    return time.perf_counter() - started
+
+
+def transform_at_scale(work: Path) -> dict:
+    """Scenario 1: every mart from landed files, against the hand-written floor."""
+    workspaces, channels, per_day = (6, 4, 13_500) if FULL else (2, 2, 800)
+    home = work / "transform"
+    messages = land_generated(
+        work, home, days=31, workspaces=workspaces, channels=channels, per_day=per_day
+    )
+    builds = []
+    for _ in range(2 if FULL else 3):
+        (home / "warehouse.duckdb").unlink(missing_ok=True)
+        builds.append(measured_build(home))
+    dbt_seconds = sorted(b["seconds"] for b in builds)[len(builds) // 2]
+    hand_seconds = median_seconds(lambda: hand_written(home), 2 if FULL else 3)
+    return {
+        "messages": messages,
+        "dbt_build_s": round(dbt_seconds, 2),
+        "hand_sql_s": round(hand_seconds, 2),
+        "ratio": round(dbt_seconds / hand_seconds, 2),
+        "target_ratio": 2.0,
+        "peak_mib": round(max(b["peak_mib"] for b in builds)),
+        "target_peak_mib": 2048,
+        "models": builds[0]["models"],
+        "tests": builds[0]["tests"],
+    }
+
+
+def incremental_cost(work: Path) -> dict:
+    """Scenario 2: a daily run (one new day + 2 days of lookback) on long and short history."""
+    per_day = 2_000 if FULL else 300
+    results = {}
+    for days in (7, 365 if FULL else 120):
+        home = work / f"history-{days}"
+        start = START
+        land_generated(
+            work, home, days=days, workspaces=2, channels=2, per_day=per_day, start=start
+        )
+        (home / "warehouse.duckdb").unlink(missing_ok=True)
+        measured_build(home)
+        last = start + dt.timedelta(days=days - 1)
+        window = (str(last - dt.timedelta(days=2)), str(last))
+        runs = sorted(measured_build(home, window)["seconds"] for _ in range(3))
+        results[days] = runs[1]
+    short, long = sorted(results)
+    return {
+        "history_days": [short, long],
+        "daily_run_s": [round(results[short], 2), round(results[long], 2)],
+        "ratio": round(results[long] / results[short], 2),
+        "target_ratio": 1.25,
+    }
