@@ -6,13 +6,14 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from label_overview.dataset import Dataset
-from label_overview.emulator.server import running_emulator
+from label_overview.emulator.server import RunningEmulator, running_emulator
 from label_overview.generate import generate_dataset
 
 DATA_START = dt.date(2026, 6, 1)
@@ -44,6 +45,14 @@ def emulator(dataset_dir: Path) -> Iterator:
     """A fresh emulator per test: control-surface changes never leak into other tests."""
     with running_emulator(dataset_dir, retry_after_s=0) as running:
         yield running
+
+
+@pytest.fixture
+def emulator_for() -> Iterator[Callable[..., RunningEmulator]]:
+    """Start emulators on datasets a test builds: ``emulator_for(data, **running_emulator
+    options)``; every one started stops when the test ends."""
+    with ExitStack() as stack:
+        yield lambda data, **options: stack.enter_context(running_emulator(data, **options))
 
 
 def pipeline_env(emulator, dataset: Dataset, home: Path) -> dict[str, str]:

@@ -10,11 +10,8 @@
     {%- if not execute -%}
         (select 1)
     {%- else -%}
-        {%- set node = graph.sources.values()
-            | selectattr('source_name', 'equalto', source_name)
-            | selectattr('name', 'equalto', table_name)
-            | first -%}
-        {%- set pattern = env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob -%}
+        {%- set node = landing_source_node(source_name, table_name) -%}
+        {%- set pattern = landing_pattern(node) -%}
         {%- set hive_types = node.meta.get('hive_types', {}) -%}
         {%- set file_columns = [] -%}
         {%- for column in node.columns.values() if column.name not in hive_types -%}
@@ -57,11 +54,8 @@
     {%- if not execute -%}
         (select 1)
     {%- else -%}
-        {%- set node = graph.sources.values()
-            | selectattr('source_name', 'equalto', source_name)
-            | selectattr('name', 'equalto', table_name)
-            | first -%}
-        {%- set pattern = env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob -%}
+        {%- set node = landing_source_node(source_name, table_name) -%}
+        {%- set pattern = landing_pattern(node) -%}
         (
             select
             {%- for name, type in node.meta.hive_types.items() %}
@@ -71,4 +65,17 @@
             from glob('{{ pattern }}')
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- The graph node of a landing source, for its meta and declared columns. -#}
+{% macro landing_source_node(source_name, table_name) -%}
+    {{ return(graph.sources.values()
+        | selectattr('source_name', 'equalto', source_name)
+        | selectattr('name', 'equalto', table_name)
+        | first) }}
+{%- endmacro %}
+
+{#- The absolute glob of a landing source's files. -#}
+{% macro landing_pattern(node) -%}
+    {{ return(env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob) }}
 {%- endmacro %}

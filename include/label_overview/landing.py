@@ -110,15 +110,15 @@ def write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` so readers see the old file or the whole new one, never a part.
 
     The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
-    hidden name that the dbt sources' globs never match.
+    hidden name that the dbt sources' globs never match. No fsync: the rename protects against
+    a killed process, which is what a rerun must recover from; after a machine crash the run is
+    rerun anyway, and syncing each of thousands of small files would dominate the export.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

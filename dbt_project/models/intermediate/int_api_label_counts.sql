@@ -1,27 +1,9 @@
--- The API's own per-bucket label counts, one row per response bucket and label. Each landed
--- response covers one day (groupBy=day) or one whole ISO week (groupBy=week), so its one
--- bucket is its partition: filters on period_start prune the files read.
+-- The API's own per-bucket label counts, one row per response bucket and label.
 with
-
-daily as (
-
-    select * from {{ ref('stg_dynamo__label_overview_daily') }}
-
-),
-
-weekly as (
-
-    select * from {{ ref('stg_dynamo__label_overview_weekly') }}
-
-),
 
 responses as (
 
-    select workspace_id, channel_id, 'day' as group_by, requested_on as period_start, response
-    from daily
-    union all
-    select workspace_id, channel_id, 'week' as group_by, week_start as period_start, response
-    from weekly
+    select * from {{ ref('int_api_responses') }}
 
 ),
 

@@ -2,23 +2,9 @@
 -- those responses carry them), one row per response and custom label id.
 with
 
-daily as (
-
-    select * from {{ ref('stg_dynamo__label_overview_daily') }}
-
-),
-
-weekly as (
-
-    select * from {{ ref('stg_dynamo__label_overview_weekly') }}
-
-),
-
 responses as (
 
-    select workspace_id, requested_on as period_start, response, fetched_at from daily
-    union all
-    select workspace_id, week_start as period_start, response, fetched_at from weekly
+    select * from {{ ref('int_api_responses') }}
 
 ),
 

@@ -1,67 +1,87 @@
-"""The control surface tests use to change the emulator at run time, and a client for it."""
+"""The control surface tests use to change the emulator at run time, and a client for it.
+
+Routes live under ``/_control`` (JSON in and out, no auth): they stand for the world changing
+under the pipeline (new messages, late labels, a disconnected channel, a skewed clock,
+an unreliable network) and let a test see the requests the vendor API received.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+Handler = Callable[[Any], Any]
+
+
+def _json_route(handle: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A POST route: the JSON body in, ``handle(body)`` out; bad input is a 400."""
+
+    async def route(request: Request) -> Response:
+        try:
+            return JSONResponse(handle(await request.json()))
+        except (KeyError, TypeError, ValueError) as error:
+            return JSONResponse({"message": f"bad control request: {error!r}"}, status_code=400)
+
+    return route
 
 
 def control_routes(emulator) -> list[Route]:
-    async def messages(request: Request):
-        body = await request.json()
-        return JSONResponse({"appended": emulator.store.append(body["messages"])})
+    """The ``/_control`` routes acting on an ``Emulator``."""
+    store, faults = emulator.store, emulator.faults
 
-    async def relabel(request: Request):
-        body = await request.json()
-        updated = emulator.store.relabel(
+    def relabel(body: dict[str, Any]) -> dict[str, int]:
+        updated = store.relabel(
             body["workspaceId"],
             body["mediumId"],
             body["conversationId"],
             int(body["timestamp"]),
-            body.get("labels", []),
-            body.get("customLabelIds", []),
+            list(body.get("labels", [])),
+            list(body.get("customLabelIds", [])),
         )
-        return JSONResponse({"updated": updated})
+        return {"updated": updated}
 
-    async def faults(request: Request):
-        try:
-            emulator.faults.update(await request.json())
-        except (ValueError, TypeError) as error:
-            return JSONResponse({"message": str(error)}, status_code=400)
-        return JSONResponse({"ok": True})
+    def set_faults(body: dict[str, Any]) -> dict[str, bool]:
+        faults.update(body)
+        return {"ok": True}
 
-    async def clock(request: Request):
-        emulator.faults.clock_offset_s = float((await request.json())["offsetSeconds"])
-        return JSONResponse({"ok": True})
+    def set_clock(body: dict[str, Any]) -> dict[str, bool]:
+        faults.clock_offset_s = float(body["offsetSeconds"])
+        return {"ok": True}
 
-    async def disconnect(request: Request):
-        body = await request.json()
-        return JSONResponse(
-            {"disconnected": emulator.store.disconnect(body["workspaceId"], body["mediumId"])}
-        )
+    def disconnect(body: dict[str, Any]) -> dict[str, bool]:
+        return {"disconnected": store.disconnect(body["workspaceId"], body["mediumId"])}
 
-    async def requests(request: Request):
+    async def requests(request: Request) -> Response:
         if request.method == "DELETE":
-            emulator.request_log.clear()
+            emulator.clear_requests()
             return JSONResponse({"ok": True})
-        return JSONResponse(list(emulator.request_log))
+        return JSONResponse(emulator.requests())
 
     return [
-        Route("/_control/messages", messages, methods=["POST"]),
-        Route("/_control/relabel", relabel, methods=["POST"]),
-        Route("/_control/faults", faults, methods=["POST"]),
-        Route("/_control/clock", clock, methods=["POST"]),
-        Route("/_control/channels/disconnect", disconnect, methods=["POST"]),
+        Route(
+            "/_control/messages",
+            _json_route(lambda body: {"appended": store.append(body["messages"])}),
+            methods=["POST"],
+        ),
+        Route("/_control/relabel", _json_route(relabel), methods=["POST"]),
+        Route("/_control/faults", _json_route(set_faults), methods=["POST"]),
+        Route("/_control/clock", _json_route(set_clock), methods=["POST"]),
+        Route("/_control/channels/disconnect", _json_route(disconnect), methods=["POST"]),
         Route("/_control/requests", requests, methods=["GET", "DELETE"]),
     ]
 
 
 class EmulatorControl:
-    """Drives a running emulator's control surface over HTTP."""
+    """Drives a running emulator's control surface over HTTP.
+
+    Args:
+        root_url: the emulator's root, e.g. ``http://127.0.0.1:8123`` (no ``/v1``).
+    """
 
     def __init__(self, root_url: str) -> None:
         self._http = httpx.Client(base_url=root_url, timeout=10.0)
@@ -72,6 +92,7 @@ class EmulatorControl:
         return response.json()
 
     def append_messages(self, messages: list[dict[str, Any]]) -> int:
+        """Add dataset messages (dicts as in messages.jsonl); returns how many."""
         return self._post("/_control/messages", {"messages": messages})["appended"]
 
     def relabel(
@@ -84,6 +105,7 @@ class EmulatorControl:
         labels: list[str],
         custom_label_ids: list[str],
     ) -> int:
+        """Set the labels of a conversation's messages at one millisecond; how many changed."""
         return self._post(
             "/_control/relabel",
             {
@@ -107,6 +129,7 @@ class EmulatorControl:
         seed: int | None = None,
         corruptions: dict[str, list[str]] | None = None,
     ) -> None:
+        """Change the fault settings given; the others keep their values."""
         changes = {
             "failRate": fail_rate,
             "latencyMs": latency_ms,
@@ -119,13 +142,16 @@ class EmulatorControl:
         self._post("/_control/faults", {k: v for k, v in changes.items() if v is not None})
 
     def set_clock_offset(self, seconds: float) -> None:
+        """Move the server's clock ``seconds`` ahead of real UTC (negative: behind)."""
         self._post("/_control/clock", {"offsetSeconds": seconds})
 
     def disconnect_channel(self, workspace_id: str, medium_id: str) -> bool:
+        """Remove a channel's connection to a workspace; False when it had none."""
         body = {"workspaceId": workspace_id, "mediumId": medium_id}
         return self._post("/_control/channels/disconnect", body)["disconnected"]
 
     def requests(self) -> list[dict[str, Any]]:
+        """Vendor requests since the last clear: {"method","path","query","xDate","status"}."""
         response = self._http.get("/_control/requests")
         response.raise_for_status()
         return response.json()

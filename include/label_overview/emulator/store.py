@@ -1,58 +1,134 @@
-"""The emulator's data: a dataset indexed for newest-first paging, changeable at run time."""
+"""The emulator's data: a dataset indexed for newest-first paging, changeable at run time.
+
+Messages live per (workspace, channel) in a timeline sorted by timestamp, so a page is two
+bisections and ``limit`` steps, whatever the dataset's size. A filtered query (label,
+content type) uses a view of the timeline built on first use and dropped when the timeline
+changes, so paging through a filter costs one scan, not one per page.
+"""
 
 from __future__ import annotations
 
 import bisect
+import copy
 import threading
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from label_overview.dataset import Dataset
 
+Message = dict[str, Any]
+Filter = tuple[str | None, str | None]  # (label, contentType)
+
+
+def _matches(message: Message, label: str | None, content_type: str | None) -> bool:
+    if content_type is not None and message.get("kind") != content_type:
+        return False
+    if label is None:
+        return True
+    return label in (message.get("labels") or ()) or label in (message.get("customLabelIds") or ())
+
+
+@dataclass
+class _Timeline:
+    """One pair's messages, oldest first; ties keep the order they arrived in."""
+
+    messages: list[Message] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)
+    views: dict[Filter, tuple[list[Message], list[int]]] = field(default_factory=dict)
+
+    def reindex(self) -> None:
+        self.messages.sort(key=lambda m: m["timestamp"])  # stable: ties keep arrival order
+        self.stamps = [m["timestamp"] for m in self.messages]
+        self.views.clear()
+
+    def view(self, label: str | None, content_type: str | None):
+        if label is None and content_type is None:
+            return self.messages, self.stamps
+        key = (label, content_type)
+        if key not in self.views:
+            chosen = [m for m in self.messages if _matches(m, label, content_type)]
+            self.views[key] = (chosen, [m["timestamp"] for m in chosen])
+        return self.views[key]
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which messages of a pair: ``start_ms <= timestamp <= end_ms`` and the filters."""
+
+    workspace_id: str
+    medium_id: str
+    start_ms: int
+    end_ms: int
+    label: str | None = None
+    content_type: str | None = None
+
 
 class MessageStore:
-    """Messages per (workspace, channel), kept sorted by timestamp for O(log n) page cuts.
+    """The served organization: metadata by id and messages per (workspace, channel).
 
-    Ties keep dataset order, so a page is stable between calls; clients must not rely on it.
+    The store keeps its own copies, so run-time changes never alter the caller's Dataset.
+    Every read and write takes ``lock``: routes run in worker threads.
     """
 
     def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
         self.lock = threading.RLock()
-        self._pairs: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        self._stamps: dict[tuple[str, str], list[int]] = {}
-        for message in dataset.messages:
-            self._pairs[message["workspaceId"], message["mediumId"]].append(message)
-        for key in self._pairs:
-            self._reindex(key)
+        self.organization = copy.deepcopy(dataset.organization)
+        self.workspaces = copy.deepcopy(dataset.workspaces)
+        self.channels = copy.deepcopy(dataset.channels)
+        self._custom_labels = copy.deepcopy(dataset.custom_labels)
+        self._secrets = {k["key"]: k["secret"] for k in dataset.api_keys}
+        self._timelines: dict[tuple[str, str], _Timeline] = {}
+        self._add(dataset.messages)
 
-    def _reindex(self, key: tuple[str, str]) -> None:
-        self._pairs[key].sort(key=lambda m: m["timestamp"])
-        self._stamps[key] = [m["timestamp"] for m in self._pairs[key]]
+    def _add(self, messages: Iterable[Mapping[str, Any]]) -> int:
+        touched, count = set(), 0
+        for message in messages:
+            key = (message["workspaceId"], message["mediumId"])
+            self._timelines.setdefault(key, _Timeline()).messages.append(dict(message))
+            touched.add(key)
+            count += 1
+        for key in touched:
+            self._timelines[key].reindex()
+        return count
 
-    def newest_first(
-        self, workspace_id: str, medium_id: str, start_ms: int, end_ms: int
-    ) -> Iterator[dict[str, Any]]:
-        """Messages with ``start_ms <= timestamp <= end_ms``, newest first."""
-        key = (workspace_id, medium_id)
-        messages = self._pairs.get(key, [])
-        stamps = self._stamps.get(key, [])
-        low = bisect.bisect_left(stamps, start_ms)
-        high = bisect.bisect_right(stamps, end_ms)
-        for index in range(high - 1, low - 1, -1):
-            yield messages[index]
+    def page(self, query: Query, limit: int) -> tuple[list[Message], bool]:
+        """The newest ``limit`` matching messages, newest first, and whether more match."""
+        with self.lock:
+            messages, low, high = self._range(query)
+            first = max(low, high - limit)
+            return messages[first:high][::-1], first > low
+
+    def select(self, query: Query) -> list[Message]:
+        """Every matching message, newest first."""
+        with self.lock:
+            messages, low, high = self._range(query)
+            return messages[low:high][::-1]
+
+    def _range(self, query: Query) -> tuple[list[Message], int, int]:
+        timeline = self._timelines.get((query.workspace_id, query.medium_id))
+        if timeline is None:
+            return [], 0, 0
+        messages, stamps = timeline.view(query.label, query.content_type)
+        low = bisect.bisect_left(stamps, query.start_ms)
+        high = bisect.bisect_right(stamps, query.end_ms)
+        return messages, low, high
 
     def append(self, messages: list[Mapping[str, Any]]) -> int:
-        touched = set()
+        """Add dataset messages (each needs workspaceId, mediumId and an integer timestamp).
+
+        Raises:
+            ValueError: when a message lacks one of those; nothing is added then.
+        """
+        for index, message in enumerate(messages):
+            if not isinstance(message, Mapping) or not all(
+                isinstance(message.get(name), str) for name in ("workspaceId", "mediumId")
+            ):
+                raise ValueError(f"message {index} needs string workspaceId and mediumId")
+            if type(message.get("timestamp")) is not int:
+                raise ValueError(f"message {index} needs an integer timestamp")
         with self.lock:
-            for message in messages:
-                key = (message["workspaceId"], message["mediumId"])
-                self._pairs[key].append(dict(message))
-                touched.add(key)
-            for key in touched:
-                self._reindex(key)
-        return len(messages)
+            return self._add(messages)
 
     def relabel(
         self,
@@ -63,34 +139,49 @@ class MessageStore:
         labels: list[str],
         custom_label_ids: list[str],
     ) -> int:
-        """Set the labels of every message of a conversation at one millisecond."""
-        updated = 0
+        """Set the labels of every message of a conversation at one millisecond; how many."""
         with self.lock:
-            for message in self._pairs.get((workspace_id, medium_id), []):
-                if (
-                    message["conversationId"] == conversation_id
-                    and message["timestamp"] == timestamp
-                ):
-                    message["labels"] = list(labels)
-                    message["customLabelIds"] = list(custom_label_ids)
+            timeline = self._timelines.get((workspace_id, medium_id))
+            if timeline is None:
+                return 0
+            low = bisect.bisect_left(timeline.stamps, timestamp)
+            high = bisect.bisect_right(timeline.stamps, timestamp)
+            updated = 0
+            for index in range(low, high):
+                message = timeline.messages[index]
+                if message.get("conversationId") == conversation_id:
+                    timeline.messages[index] = {
+                        **message,
+                        "labels": list(labels),
+                        "customLabelIds": list(custom_label_ids),
+                    }
                     updated += 1
-        return updated
+            if updated:
+                timeline.views.clear()
+            return updated
 
     def disconnect(self, workspace_id: str, medium_id: str) -> bool:
+        """Remove a channel's connection to a workspace; False when there was none."""
         with self.lock:
-            for channel in self.dataset.channels:
-                if channel["id"] == medium_id and workspace_id in channel.get("workspaceIds", ()):
-                    channel["workspaceIds"] = [
-                        w for w in channel["workspaceIds"] if w != workspace_id
-                    ]
-                    return True
-        return False
+            channel = self.channel(medium_id)
+            if channel is None or workspace_id not in channel.get("workspaceIds", ()):
+                return False
+            channel["workspaceIds"] = [w for w in channel["workspaceIds"] if w != workspace_id]
+            return True
 
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:
-        return next((w for w in self.dataset.workspaces if w["id"] == workspace_id), None)
+        return next((w for w in self.workspaces if w["id"] == workspace_id), None)
 
     def channel(self, medium_id: str) -> dict[str, Any] | None:
-        return next((c for c in self.dataset.channels if c["id"] == medium_id), None)
+        return next((c for c in self.channels if c["id"] == medium_id), None)
+
+    def custom_labels_of(self, workspace_id: str) -> dict[str, dict[str, Any]]:
+        """The workspace's custom label metadata by id: {"name", "color"}."""
+        return {
+            label["id"]: {"name": label["name"], "color": label.get("color")}
+            for label in self._custom_labels
+            if label["workspaceId"] == workspace_id
+        }
 
     def secret_of(self, key: str) -> str | None:
-        return next((k["secret"] for k in self.dataset.api_keys if k["key"] == key), None)
+        return self._secrets.get(key)
