@@ -131,9 +131,9 @@ def _land_messages(
 ) -> tuple[int, int]:
     by_day = defaultdict(list)
     for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
-        by_day[day_of_ms(item["timestamp"])].append(
-            landing.landed_item(item, keep_text=settings.keep_text)
-        )
+        if not settings.keep_text:
+            landing.drop_personal_fields(item)
+        by_day[day_of_ms(item["timestamp"])].append(item)
     total = 0
     for day in window.days():
         path = landing.message_partition_path(

@@ -80,16 +80,20 @@ def _pair_dir(table_dir: Path, workspace_id: str, medium_id: str) -> Path:
     return table_dir / f"workspace_id={workspace}" / f"medium_id={medium}"
 
 
-def landed_item(item: Mapping[str, Any], *, keep_text: bool) -> dict[str, Any]:
-    """The item as landed: personal fields dropped unless ``keep_text``."""
-    if keep_text:
-        return dict(item)
-    return {key: value for key, value in item.items() if key not in PERSONAL_FIELDS}
+def drop_personal_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as landed by default: userName and text removed (in place)."""
+    for name in PERSONAL_FIELDS:
+        item.pop(name, None)
+    return item
+
+
+# One encoder for every line: json.dumps with options builds a new one per call.
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
     """Replace ``path`` with ``records``, one JSON object a line; returns how many."""
-    lines = [json.dumps(record, ensure_ascii=False, separators=(",", ":")) for record in records]
+    lines = [_LINE_ENCODER.encode(record) for record in records]
     write_atomic(path, "".join(f"{line}\n" for line in lines).encode())
     return len(lines)
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,8 +73,9 @@ class DynamoClient:
             timeout=timeout_s,
             transport=transport,
         )
-        # Export CSVs live on storage URLs: fetched without the API's headers.
-        self._storage = httpx.Client(timeout=timeout_s, transport=transport)
+        self._timeout_s, self._transport = timeout_s, transport
+        self._storage_client: httpx.Client | None = None
+        self._storage_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"DynamoClient(base_url={str(self._http.base_url)!r})"
@@ -86,7 +88,19 @@ class DynamoClient:
 
     def close(self) -> None:
         self._http.close()
-        self._storage.close()
+        if self._storage_client is not None:
+            self._storage_client.close()
+
+    @property
+    def _storage(self) -> httpx.Client:
+        """Export CSVs live on storage URLs: fetched without the API's headers. Made on first
+        use, since most runs never export."""
+        with self._storage_lock:
+            if self._storage_client is None:
+                self._storage_client = httpx.Client(
+                    timeout=self._timeout_s, transport=self._transport
+                )
+            return self._storage_client
 
     def organization(self) -> dict[str, Any]:
         return self._get_json("organizations")

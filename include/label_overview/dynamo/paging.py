@@ -88,14 +88,15 @@ def check_page(
 
 def check_item(item: Any, index: int) -> None:
     """Raise ResponseFormatError unless the item has the fields every metric needs."""
-    if not isinstance(item, dict):
+    # Exact type checks (``type(x) is int`` also rejects booleans): this runs per message.
+    if type(item) is not dict:
         raise ResponseFormatError(f"vip-messages item {index} is not an object")
-    timestamp = item.get("timestamp")
-    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+    if type(item.get("timestamp")) is not int:
         raise ResponseFormatError(f"vip-messages item {index} has no integer timestamp")
-    if not isinstance(item.get("conversationId"), str) or not item["conversationId"]:
+    conversation = item.get("conversationId")
+    if type(conversation) is not str or not conversation:
         raise ResponseFormatError(f"vip-messages item {index} has no conversationId")
     for name in ("labels", "customLabelIds"):
         values = item.get(name)
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        if type(values) is not list or any(type(v) is not str for v in values):
             raise ResponseFormatError(f"vip-messages item {index} has no {name} list of strings")

@@ -17,7 +17,7 @@ from typing import Any
 
 from label_overview.dataset import Dataset
 
-Message = dict[str, Any]
+Message = Mapping[str, Any]
 Filter = tuple[str | None, str | None]  # (label, contentType)
 
 
@@ -67,7 +67,8 @@ class Query:
 class MessageStore:
     """The served organization: metadata by id and messages per (workspace, channel).
 
-    The store keeps its own copies, so run-time changes never alter the caller's Dataset.
+    Run-time changes never alter the caller's Dataset: metadata is copied, and a message is
+    never changed in place (relabelling replaces it), so messages need no copy.
     Every read and write takes ``lock``: routes run in worker threads.
     """
 
@@ -85,7 +86,7 @@ class MessageStore:
         touched, count = set(), 0
         for message in messages:
             key = (message["workspaceId"], message["mediumId"])
-            self._timelines.setdefault(key, _Timeline()).messages.append(dict(message))
+            self._timelines.setdefault(key, _Timeline()).messages.append(message)
             touched.add(key)
             count += 1
         for key in touched:
