@@ -50,6 +50,16 @@ def verdict(result: dict) -> str:
     return ""
 
 
+def write_report(out: Path, results: dict) -> None:
+    """Merge into latest.json: each profile keeps its own figures, each scenario its last run."""
+    report = json.loads(out.read_text()) if out.exists() else {}
+    profile = report.setdefault("profiles", {}).setdefault(PROFILE, {"results": {}})
+    profile["results"].update(results)
+    profile["machine"] = machine()
+    profile["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> int:
     only = set(sys.argv[1:])
     work = (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -18,6 +20,7 @@ from label_overview.dynamo.concurrency import map_bounded
 from label_overview.dynamo.errors import (
     AuthenticationError,
     BusinessRuleError,
+    DynamoError,
     NotFoundError,
     OrganizationInactiveError,
     ResponseFormatError,
@@ -27,7 +30,9 @@ from label_overview.dynamo.errors import (
 from label_overview.dynamo.retry import RetryPolicy
 from label_overview.dynamo.signing import format_x_date, sign
 from label_overview.emulator.server import running_emulator
-from label_overview.windows import Window, day_start_ms
+from label_overview.overview import compute_label_overview, render_label_overview
+from label_overview.settings import Secret
+from label_overview.windows import Window, WindowError, day_start_ms
 
 SECRET = "0f3c9e1d2b7a48c6a5e4f3d2c1b0a9f8e7d6c5b4"
 VIP, STANDARD, PAGE, OTHER_PAGE = (
@@ -39,6 +44,19 @@ VIP, STANDARD, PAGE, OTHER_PAGE = (
 DAY = dt.date(2026, 6, 10)
 NOON = day_start_ms(DAY) + 43_200_000
 FAST = RetryPolicy(base_delay_s=0.001, max_delay_s=0.01, max_attempts=12)
+AUTH_HEADERS = {"x-api-key", "x-date", "x-signature"}
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """The real loopback transport, noting each request's path and headers as it goes out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.url.path, dict(request.headers)))
+        return super().handle_request(request)
 
 
 def item(conversation: str, timestamp: int, labels=(), kind="text") -> dict:
@@ -158,6 +176,8 @@ def test_server_accepts_dates_inside_its_window(emulator, offset):
 
 
 def test_every_endpoint(emulator):
+    with DynamoClient(emulator.base_url + "/", "key-1", SECRET) as slash:
+        assert slash.organization() == {"id": "org", "name": "Org"}  # the /v1 prefix is kept
     with client_for(emulator) as client:
         assert client.organization() == {"id": "org", "name": "Org"}
         assert [w["id"] for w in client.workspaces()] == [VIP, STANDARD]
@@ -175,6 +195,58 @@ def test_every_endpoint(emulator):
         assert len(attachments) == 5
         overview = client.label_overview(VIP, PAGE, window, "week")
         assert overview.document["totals"]["urgent"] == {"count": 7, "uniqueConversations": 1}
+
+
+def test_export_csv_is_read_exactly_and_fetched_without_the_api_headers(emulator):
+    # Text that CSV must quote, a ';' that is not a label separator, non-ASCII.
+    tricky = item("c7", NOON + 9, ["question", "urgent"]) | {
+        "text": 'a, "quoted"\nsecond line; é',
+        "userName": "Zoë",
+    }
+    emulator.control.append_messages([tricky])
+    transport = RecordingTransport()
+    window = Window(DAY, DAY)
+    with client_for(emulator, transport=transport) as client:
+        exported = client.export_vip_messages(VIP, PAGE, window)
+        paged = list(client.vip_messages(VIP, PAGE, window))
+    assert canonical(exported) == canonical(paged)
+    assert canonical(exported) == expected_items(window) + canonical([item_of(tricky)])
+    storage = [headers for path, headers in transport.sent if path.startswith("/_storage/")]
+    api = [headers for path, headers in transport.sent if path.startswith("/v1/")]
+    # One CSV for the export, one for the 600-message millisecond that paging cannot cross.
+    assert len(storage) == 2 and len(api) == len(transport.sent) - 2
+    assert not any(AUTH_HEADERS & set(headers) for headers in storage)
+    assert all(AUTH_HEADERS <= set(headers) for headers in api)
+
+
+def test_label_overview_keeps_what_was_asked_and_the_exact_bytes(emulator):
+    window = Window(DAY - dt.timedelta(days=6), DAY)
+    with client_for(emulator) as client:
+        response = client.label_overview(VIP, PAGE, window, "week")
+        asked = len(emulator.control.requests())
+        with pytest.raises(WindowError):
+            client.label_overview(VIP, PAGE, Window(DAY - dt.timedelta(days=31), DAY))
+    assert len(emulator.control.requests()) == asked  # refused before any request
+    assert response.params == {
+        "workspaceId": VIP,
+        "mediumId": PAGE,
+        "from": "2026-06-04",
+        "to": "2026-06-10",
+        "groupBy": "week",
+    }
+    expected = compute_label_overview(
+        messages_with_ties(),
+        workspace_id=VIP,
+        medium_id=PAGE,
+        window=window,
+        group_by="week",
+        custom_labels={},
+    )
+    assert response.document == expected
+    assert response.body == render_label_overview(expected)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", response.fetched_at)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        response.body = b""  # type: ignore[misc]
 
 
 def test_error_shapes_are_typed_with_their_bodies(emulator):
@@ -207,6 +279,8 @@ def test_error_shapes_are_typed_with_their_bodies(emulator):
         with pytest.raises(AuthenticationError) as denied:
             wrong.workspaces()
         assert denied.value.status == 403 and not denied.value.is_clock_skew
+    assert str(denied.value) == "/workspaces answered 403: Invalid signature"
+    assert str(invalid.value).count("\n") == 0
 
 
 def test_inactive_organization_is_402():
@@ -225,8 +299,16 @@ def test_paging_with_millisecond_ties_returns_the_exact_multiset(emulator, page_
     assert canonical(items) == expected_items(window)
     assert len(items) == 40 * 14 + 7 + 5 + 600
     assert [i["timestamp"] for i in items] == sorted((i["timestamp"] for i in items), reverse=True)
-    exports = [r for r in emulator.control.requests() if r["path"].endswith("/export")]
+    log = emulator.control.requests()
+    exports = [r for r in log if r["path"].endswith("/export")]
     assert len(exports) == 1  # only the 600-message millisecond needs the export
+    assert (exports[0]["query"]["from"], exports[0]["query"]["to"]) == ("2026-06-10", "2026-06-10")
+    pages = [r["query"] for r in log if r["path"] == "/v1/vip-messages"]
+    # 40 days in two chunks, newest first, each starting without a cursor.
+    chunks = list(dict.fromkeys((q["from"], q["to"]) for q in pages))
+    assert chunks == [("2026-06-02", "2026-06-10"), ("2026-05-02", "2026-06-01")]
+    firsts = [q for n, q in enumerate(pages) if n == 0 or q["from"] != pages[n - 1]["from"]]
+    assert [("before" in q) for q in firsts] == [False, False]
 
 
 def test_faults_are_retried_each_attempt_freshly_signed(emulator):
@@ -242,10 +324,10 @@ def test_faults_are_retried_each_attempt_freshly_signed(emulator):
         items = list(client.vip_messages(VIP, PAGE, window))
         overview = client.label_overview(VIP, PAGE, window)
     emulator.control.set_faults(fail_rate=0.0)
+    log = emulator.control.requests()  # before the clean client below adds its own requests
     assert canonical(items) == expected_items(window)
     with client_for(emulator) as clean:
         assert overview.body == clean.label_overview(VIP, PAGE, window).body
-    log = emulator.control.requests()
     statuses = Counter(str(r["status"]) for r in log)
     assert {"429", "500", "503", "dropped"} <= set(statuses)
     assert all(r["xDate"] for r in log)
@@ -270,7 +352,7 @@ def test_a_workspace_that_keeps_failing_gives_up_in_bounded_time(emulator):
         pytest.raises(RetriesExhaustedError) as raised,
     ):
         client.label_overview(VIP, PAGE, Window(DAY, DAY))
-    assert raised.value.attempts == 4
+    assert (raised.value.attempts, raised.value.last_status) == (4, 503)
     assert "HTTP 503" in str(raised.value)
     assert time.monotonic() - started < 5
 
@@ -287,6 +369,40 @@ def test_clock_skew(emulator, skew, accepted):
             assert raised.value.is_clock_skew
 
 
+@pytest.mark.parametrize(
+    ("server_offset", "accepted"), [(-4, True), (50, True), (-10, False), (70, False)]
+)
+def test_server_clock_skew(emulator, server_offset, accepted):
+    emulator.control.set_clock_offset(server_offset)
+    with client_for(emulator) as client:
+        if accepted:
+            assert client.organization()["id"] == "org"
+        else:
+            with pytest.raises(AuthenticationError, match="clock skew"):
+                client.organization()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "corruption", "message"),
+    [
+        ("vip-messages", "malformed_json", "/vip-messages answered malformed or truncated JSON"),
+        ("vip-messages", "truncated", "/vip-messages answered malformed or truncated JSON"),
+        ("vip-messages", "missing_field", "item 0 has no conversationId"),
+        ("vip-messages", "wrong_type", "item 0 has no integer timestamp"),
+        ("vip-messages", "outside_window", "item 0 is outside the requested window"),
+        ("vip-messages", "duplicate_page", "item 0 is not before the cursor"),
+        ("label-overview", "malformed_json", "/label-overview answered malformed or truncated"),
+    ],
+)
+def test_corrupt_answers_are_a_clear_error(emulator, endpoint, corruption, message):
+    emulator.control.set_faults(corruptions={endpoint: [corruption]})
+    with client_for(emulator, page_size=3) as client:
+        with pytest.raises(ResponseFormatError, match=re.escape(message)) as raised:
+            list(client.vip_messages(VIP, PAGE, Window(DAY, DAY)))
+            client.label_overview(VIP, PAGE, Window(DAY, DAY))
+    assert "\n" not in str(raised.value)
+
+
 def test_malformed_pages_are_a_clear_error(emulator):
     emulator.control.append_messages([{**item("c1", NOON + 5), "conversationId": None}])
     with (
@@ -298,18 +414,39 @@ def test_malformed_pages_are_a_clear_error(emulator):
 
 def test_the_secret_never_shows(emulator, caplog):
     caplog.set_level(logging.DEBUG)
-    emulator.control.set_faults(fail_rate=0.5, seed=3)
-    raised = []
-    with client_for(emulator) as client:
-        list(client.vip_messages(VIP, PAGE, Window(DAY, DAY)))
-        for call in (lambda: client.label_overview("ws_missing", PAGE, Window(DAY, DAY)),):
-            try:
+    emulator.control.set_faults(fail_rate=0.5, seed=3, unavailable_workspaces=["ws_down"])
+    window = Window(DAY, DAY)
+    give_up_fast = RetryPolicy(base_delay_s=0.001, max_delay_s=0.01, max_attempts=3)
+    with (
+        client_for(emulator) as client,
+        client_for(emulator, retry=give_up_fast) as impatient,
+        DynamoClient(emulator.base_url, "key-1", Secret("wrong-" + SECRET), retry=FAST) as wrong,
+    ):
+        list(client.vip_messages(VIP, PAGE, window))
+        raised = []
+        for call in (
+            lambda: client.label_overview("ws_missing", PAGE, window),
+            lambda: client._get_json("label-overview", {"groupBy": "month"}),
+            lambda: impatient.label_overview("ws_down", PAGE, window),
+            lambda: wrong.workspaces(),
+        ):
+            with pytest.raises(DynamoError) as error:
                 call()
-            except Exception as error:  # noqa: BLE001
-                raised.append(repr(error) + str(error))
-        shown = repr(client) + repr(client._http.auth)
-    assert raised
-    assert SECRET not in shown + "".join(raised) + caplog.text
+            raised.append(error.value)
+        shown = repr(client) + repr(client._http.auth) + repr(wrong) + repr(wrong._http.auth)
+    assert [type(e) for e in raised] == [
+        NotFoundError,
+        ValidationError,
+        RetriesExhaustedError,
+        AuthenticationError,
+    ]
+    messages = [repr(e) + str(e) for e in raised]
+    assert all("\n" not in str(e) for e in raised)
+    retries = [r for r in caplog.records if r.levelno == logging.WARNING and "retry" in r.message]
+    assert retries  # the log under test did record a faulty run
+    everything = shown + "".join(messages) + caplog.text
+    assert SECRET not in everything
+    assert not re.search(r"[0-9a-f]{64}", everything)  # no signature either
 
 
 def test_map_bounded_caps_concurrency_and_keeps_going():

@@ -31,7 +31,7 @@ import pytest
 
 from label_overview.contract import label_overview_schema
 from label_overview.dataset import ITEM_FIELDS, Dataset, item_of
-from label_overview.emulator.server import EmulatorProcess
+from label_overview.emulator.server import EmulatorProcess, running_emulator
 from label_overview.emulator.store import MessageStore, Query
 from label_overview.overview import compute_label_overview, render_label_overview
 from label_overview.windows import Window, day_start_ms, iso_instant
@@ -137,8 +137,6 @@ class Signed(httpx.Auth):
 @pytest.fixture(scope="module")
 def shared():
     """One emulator for the tests that only read (a fresh one costs ~0.2 s to stop)."""
-    from label_overview.emulator.server import running_emulator
-
     with running_emulator(dataset()) as running:
         yield running
 
@@ -188,9 +186,12 @@ def test_signing_helper_matches_openssl():
     assert openssl.stdout.split()[-1] == signature(SECRET, date)
 
 
-@pytest.mark.parametrize("skew_s", [0, -59, 4])
-def test_signed_requests_within_the_window_are_accepted(shared, skew_s):
-    headers = signed_headers(skew_s=skew_s)
+@pytest.mark.parametrize(
+    ("key", "secret", "skew_s"),
+    [(KEY, SECRET, 0), (KEY, SECRET, -59), (KEY, SECRET, 4), ("key_other", "other-secret", 0)],
+)
+def test_signed_requests_within_the_window_are_accepted(shared, key, secret, skew_s):
+    headers = signed_headers(key=key, secret=secret, skew_s=skew_s)
     answer = httpx.get(f"{shared.base_url}/organizations", headers=headers)
     assert (answer.status_code, answer.json()) == (200, {"id": "org_1", "name": "Org One"})
 
@@ -257,6 +258,12 @@ def test_inactive_organization_is_402_after_authentication(emulator_for):
                 {"message": "Organization is inactive"},
             )
         assert client.get("workspaces", auth=None).status_code == 403
+
+
+def test_unknown_paths_and_methods_answer_json(http):
+    assert http.get("nothing-here").json() == {"message": "Not Found"}
+    not_allowed = http.post("workspaces")
+    assert (not_allowed.status_code, not_allowed.headers["allow"]) == (405, "GET, HEAD")
 
 
 # Discovery ----------------------------------------------------------------------------
@@ -470,8 +477,8 @@ def test_a_filter_pages_with_the_cursor_too(http):
     assert seen == [([("c2", 4)], str(T + 4)), ([("c2", 2)], str(T + 2)), ([("c2", 0)], None)]
 
 
-def test_a_page_costs_log_n_plus_limit():
-    # 200k messages in one pair: a scan per page would make 500 deep pages take minutes.
+def test_deep_pages_of_a_filtered_view_are_exact():
+    # 200k messages in one pair, 500 pages deep (the speed of this lives in bench/, not here).
     labels = (["frustrated"], ["question"])
     many = [
         {"workspaceId": VIP, "mediumId": PAGE, "timestamp": T + i // 3, "labels": labels[i % 2]}
@@ -479,11 +486,13 @@ def test_a_page_costs_log_n_plus_limit():
     ]
     store = MessageStore(Dataset({}, [], [], [], [], many))
     store.page(Query(VIP, PAGE, T, T + 10**6, label="frustrated"), 100)  # builds the view
-    started = time.perf_counter()
     for before in range(T + 60_000, T + 10_000, -100):  # 500 pages deep in the timeline
         items, more = store.page(Query(VIP, PAGE, T, before, label="frustrated"), 100)
         assert len(items) == 100 and more
-    assert time.perf_counter() - started < 1.0
+        assert all(m["labels"] == ["frustrated"] and m["timestamp"] <= before for m in items)
+        assert [m["timestamp"] for m in items] == sorted(
+            (m["timestamp"] for m in items), reverse=True
+        )
 
 
 # export ---------------------------------------------------------------------------------
@@ -557,7 +566,9 @@ def outcomes(base_url: str, count: int, retry_after: str = "7") -> list:
                 seen.append("dropped")
                 continue
             seen.append(answer.status_code)
-            if answer.status_code == 429:
+            if answer.status_code == 200:
+                assert answer.json() == {"id": "org_1", "name": "Org One"}
+            elif answer.status_code == 429:
                 assert answer.headers["retry-after"] == retry_after
                 assert answer.json() == {"message": "Too many requests"}
             else:
@@ -643,7 +654,6 @@ def test_bad_control_requests_are_400(fresh):
 
 def test_relabel_changes_what_every_endpoint_serves(fresh):
     running, client = fresh
-    given = dataset()
     assert running.control.append_messages([msg("c2", T + 2, kind="attachment")]) == 1
     changed = running.control.relabel(
         workspace_id=VIP,
@@ -660,7 +670,11 @@ def test_relabel_changes_what_every_endpoint_serves(fresh):
     assert keys(frustrated["items"]) == [("c1", 5), ("c5", 2), ("c1", 1)]
     overview = client.get("label-overview", params=WINDOW).json()
     assert overview["totals"]["praise"] == {"count": 2, "uniqueConversations": 1}
-    assert given.messages[5]["labels"] == ["frustrated", "question"]  # the caller's data stays
+    # The emulator's copy changed, never the messages it was started with.
+    assert (MESSAGES[5]["conversationId"], MESSAGES[5]["labels"]) == (
+        "c2",
+        ["frustrated", "question"],
+    )
 
 
 def test_clock_offset_moves_the_accepted_window(fresh):
@@ -739,8 +753,9 @@ def test_emulator_process_announces_serves_and_stops_cleanly(tmp_path):
 def test_cli_prints_one_line_and_exits_0_on_signal(tmp_path, stop):
     dataset().save(tmp_path)
     command = Path(sys.executable).with_name("label-overview")
+    options = ["--port", "0", "--fail-rate", "0.5", "--retry-after", "3", "--seed", "1"]
     process = subprocess.Popen(
-        [str(command), "emulator", "--data", str(tmp_path), "--port", "0", "--seed", "1"],
+        [str(command), "emulator", "--data", str(tmp_path), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -749,8 +764,10 @@ def test_cli_prints_one_line_and_exits_0_on_signal(tmp_path, stop):
         line = process.stdout.readline()
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
-        assert httpx.get(f"{match[1]}/v1/workspaces", headers=signed_headers()).status_code == 200
+        seen = outcomes(f"{match[1]}/v1", 16, retry_after="3")
+        assert {200, "dropped"} <= set(seen)
     finally:
         process.send_signal(stop)
         out, err = process.communicate(timeout=10)
+    # Nothing after the one line, and the deliberate drops leave no error in the log.
     assert (process.returncode, out, err) == (0, "", "")

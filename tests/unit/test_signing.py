@@ -18,6 +18,10 @@ OPENSSL_SIGNATURE = "d02e55764aa105559d9dd5c2544720a50c5f5dbba1caf230e64fa8aee53
 def test_signature_matches_openssl():
     assert sign(SECRET, X_DATE) == OPENSSL_SIGNATURE
     assert sign(Secret(SECRET), X_DATE) == OPENSSL_SIGNATURE
+    # printf '%s' '2026-05-30T13:00:00.000Z' | openssl dgst -sha256 -hmac 'SECRET'
+    assert sign("SECRET", X_DATE) == (
+        "d8c7e054b8bd9408db34c4621a752ed597bd8426914ab43bcd78696dd3ec8dd6"
+    )
 
 
 def test_x_date_is_utc_with_milliseconds():
@@ -43,6 +47,6 @@ def test_auth_signs_each_request_at_its_own_time():
 
 
 def test_the_secret_never_shows():
-    auth = DynamoAuth("key-1", SECRET)
-    assert SECRET not in repr(auth)
+    for auth in (DynamoAuth("key-1", SECRET), DynamoAuth("key-1", Secret(SECRET))):
+        assert SECRET not in repr(auth) + str(auth)
     assert SECRET not in repr(Secret(SECRET)) + str(Secret(SECRET))

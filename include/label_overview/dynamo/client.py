@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +14,13 @@ from typing import Any
 import httpx
 
 from label_overview.dynamo.errors import (
+    DynamoError,
     ResponseFormatError,
-    RetriesExhaustedError,
+    describe_exception,
     http_error,
 )
-from label_overview.dynamo.paging import check_item, newest_first
-from label_overview.dynamo.retry import RetryPolicy, is_retryable_exception, is_retryable_status
+from label_overview.dynamo.paging import MAX_PAGE_SIZE, check_item, newest_first
+from label_overview.dynamo.retry import RetryPolicy
 from label_overview.dynamo.signing import Clock, DynamoAuth, format_x_date, utc_now
 from label_overview.settings import Secret
 from label_overview.windows import MAX_WINDOW_DAYS, Window
@@ -47,9 +47,12 @@ class DynamoClient:
         api_secret: the secret; it signs requests and is never sent, logged or shown.
         timeout_s: per-request timeout.
         retry: the retry policy for 429, 5xx, timeouts and dropped connections.
-        page_size: vip-messages page size (at most 500).
-        clock: the time source for ``x-date`` (tests skew it).
+        page_size: vip-messages page size (1 to 500).
+        clock: the time source for ``x-date``, UTC now by default (tests skew it).
         transport: an httpx transport (tests only).
+
+    Raises:
+        ValueError: a page size outside 1..500 or a timeout that is not positive.
     """
 
     def __init__(
@@ -61,15 +64,19 @@ class DynamoClient:
         timeout_s: float = 30.0,
         retry: RetryPolicy | None = None,
         page_size: int = 500,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must lie in 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
-        self._clock = clock
+        self._clock = clock or utc_now
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
-            auth=DynamoAuth(api_key, api_secret, clock),
+            auth=DynamoAuth(api_key, api_secret, self._clock),
             timeout=timeout_s,
             transport=transport,
         )
@@ -87,6 +94,7 @@ class DynamoClient:
         self.close()
 
     def close(self) -> None:
+        """Close the connection pools."""
         self._http.close()
         if self._storage_client is not None:
             self._storage_client.close()
@@ -103,12 +111,15 @@ class DynamoClient:
             return self._storage_client
 
     def organization(self) -> dict[str, Any]:
+        """GET /organizations: the organization the key belongs to, ``{"id", "name"}``."""
         return self._get_json("organizations")
 
     def workspaces(self) -> list[dict[str, Any]]:
+        """GET /workspaces: every workspace of the organization, VIP or not."""
         return self._get_json("workspaces")
 
     def channels(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """GET /channels: the organization's channels, or only those connected to a workspace."""
         params = {"workspaceId": workspace_id} if workspace_id else {}
         return self._get_json("channels", params)
 
@@ -121,7 +132,15 @@ class DynamoClient:
         label: str | None = None,
         content_type: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every VIP message of the window, newest first; longer windows go in 31-day chunks."""
+        """Every VIP message of the window exactly once, newest first, as the API gives items.
+
+        Windows over 31 days are read in 31-day chunks, newest chunk first; millisecond groups
+        cut by a page boundary are re-read whole (see ``paging``).
+
+        Raises:
+            ResponseFormatError: a page breaks the contract (shape, types, window, order).
+            DynamoHTTPError: a final error answer; RetriesExhaustedError: retries ran out.
+        """
         for chunk in reversed(window.chunks(MAX_WINDOW_DAYS)):
             params = _window_params(
                 workspace_id, medium_id, chunk, label=label, contentType=content_type
@@ -158,7 +177,14 @@ class DynamoClient:
         label: str | None = None,
         content_type: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Every VIP message of the window through the CSV export, as vip-messages items."""
+        """Every VIP message of the window through the CSV export, as vip-messages items.
+
+        The CSV is fetched from its storage URL without the API's headers (the key and
+        signature are for the API only), under the same retry policy.
+
+        Raises:
+            ResponseFormatError: a malformed row, or a row count other than ``totalCount``.
+        """
         rows: list[dict[str, Any]] = []
         for chunk in reversed(window.chunks(MAX_WINDOW_DAYS)):
             params = _window_params(
@@ -174,6 +200,10 @@ class DynamoClient:
 
         Longer windows are not split here: distinct counts over a window do not add up from
         its parts, so a caller must choose windows the API can answer.
+
+        Raises:
+            WindowError: the window is longer than 31 days.
+            ResponseFormatError: the body is not JSON or not a label overview.
         """
         window.check(MAX_WINDOW_DAYS)
         params = _window_params(workspace_id, medium_id, window) | {"groupBy": group_by}
@@ -206,40 +236,21 @@ class DynamoClient:
         return _parse_json(self._request(self._http, path, params or {}), path)
 
     def _request(self, http: httpx.Client, path: str, params: dict[str, str]) -> httpx.Response:
-        """GET with the retry policy: each attempt a new, freshly signed request."""
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after = None
-            try:
-                response = http.get(path, params=params)
-            except httpx.HTTPError as error:
-                if not is_retryable_exception(error):
-                    raise
-                reason = f"{type(error).__name__}"
-            else:
-                if response.is_success:
-                    return response
-                if not is_retryable_status(response.status_code):
-                    raise http_error(response.status_code, _body_of(response), _name(path))
-                reason = f"HTTP {response.status_code}"
-                retry_after = (
-                    response.headers.get("Retry-After") if response.status_code == 429 else None
-                )
-            delay = self.retry.delay(attempt, retry_after)
-            elapsed = time.monotonic() - started
-            if not self.retry.allows(attempt, elapsed, delay):
-                raise RetriesExhaustedError(_name(path), attempt, elapsed, reason)
-            log.warning(
-                "%s: %s, retry %d/%d in %.2fs",
-                _name(path),
-                reason,
-                attempt,
-                self.retry.max_attempts - 1,
-                delay,
-            )
-            self.retry.sleep(delay)
+        """GET under the retry policy, each attempt a new request that the auth signs anew.
+
+        Raises:
+            DynamoHTTPError: a final (non-retryable) error status, typed by status.
+            RetriesExhaustedError: retryable failures outlasted the policy.
+            DynamoError: a transport failure no retry can cure.
+        """
+        name = _name(path)
+        try:
+            response = self.retry.run(lambda: http.get(path, params=params), name)
+        except httpx.HTTPError as error:
+            raise DynamoError(f"{name}: {describe_exception(error)}") from error
+        if not response.is_success:
+            raise http_error(response.status_code, _body_of(response), name)
+        return response
 
 
 def _window_params(

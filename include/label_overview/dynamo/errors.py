@@ -17,9 +17,10 @@ class DynamoHTTPError(DynamoError):
         super().__init__(f"{path} answered {status}: {self.detail()}")
 
     def detail(self) -> str:
+        """The server's message (one line), or the start of the body when it has none."""
         if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
-            return self.body["message"]
-        return str(self.body)[:200]
+            return one_line(self.body["message"])
+        return one_line(str(self.body))
 
 
 class BusinessRuleError(DynamoHTTPError):
@@ -57,14 +58,29 @@ class ValidationError(DynamoHTTPError):
         return list(self.body.get("error", [])) if isinstance(self.body, dict) else []
 
     def detail(self) -> str:
-        return "; ".join(entry.get("message", "?") for entry in self.entries) or super().detail()
+        messages = "; ".join(str(entry.get("message", "?")) for entry in self.entries)
+        return one_line(messages) or super().detail()
 
 
 class RetriesExhaustedError(DynamoError):
-    """Retryable failures (429, 5xx, timeouts, dropped connections) went on past the policy."""
+    """Retryable failures (429, 5xx, timeouts, dropped connections) went on past the policy.
 
-    def __init__(self, path: str, attempts: int, elapsed_s: float, last: str) -> None:
+    ``last`` describes the final failure; ``last_status`` is its HTTP status, or
+    ``last_exception`` the transport error it was.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        attempts: int,
+        elapsed_s: float,
+        last: str,
+        *,
+        last_status: int | None = None,
+        last_exception: Exception | None = None,
+    ) -> None:
         self.path, self.attempts, self.elapsed_s, self.last = path, attempts, elapsed_s, last
+        self.last_status, self.last_exception = last_status, last_exception
         super().__init__(
             f"{path}: gave up after {attempts} attempts in {elapsed_s:.1f}s (last: {last})"
         )
@@ -84,4 +100,16 @@ ERRORS_BY_STATUS: dict[int, type[DynamoHTTPError]] = {
 
 
 def http_error(status: int, body: Any, path: str) -> DynamoHTTPError:
+    """The typed error for a final HTTP error answer."""
     return ERRORS_BY_STATUS.get(status, DynamoHTTPError)(status, body, path)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` with its whitespace runs (newlines included) collapsed, cut at ``limit``."""
+    return " ".join(text.split())[:limit]
+
+
+def describe_exception(error: BaseException) -> str:
+    """A transport error for a log line or message: its class and its one-line text."""
+    text = one_line(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -15,6 +15,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
+    """The default clock: now, in UTC."""
     return dt.datetime.now(dt.UTC)
 
 

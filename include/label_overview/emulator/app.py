@@ -34,6 +34,8 @@ from label_overview.overview import compute_label_overview, render_label_overvie
 from label_overview.windows import MAX_WINDOW_DAYS, Window, WindowError
 
 DEFAULT_PAGE = 100
+# Stored exports kept, newest; older URLs expire (404) like pre-signed ones do.
+KEPT_EXPORTS = 256
 DATA_ENDPOINTS = ("vip-messages", "vip-messages/export", "label-overview")
 
 
@@ -77,6 +79,8 @@ class Emulator:
         token = secrets.token_hex(12)
         with self._lock:
             self._exports[token] = body
+            while len(self._exports) > KEPT_EXPORTS:
+                del self._exports[next(iter(self._exports))]
         return token
 
     def export(self, token: str) -> bytes | None:

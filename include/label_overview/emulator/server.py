@@ -83,14 +83,17 @@ def serve(
     sock = _bind(host, port)
     # uvicorn re-raises the signal that stopped it once it has shut down; as KeyboardInterrupt
     # (SIGINT's default, and SIGTERM's here) that is caught below: stopping is the normal end.
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         print(f"listening on {_url(sock)}", flush=True)
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
         sock.close()
 
 
