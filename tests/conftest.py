@@ -100,3 +100,8 @@ def exported_files(home: Path) -> dict[str, bytes]:
     """Every published file's bytes by its path under exports/."""
     root = home / "exports"
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+def published_snapshots(home: Path) -> dict[str, bytes]:
+    """Published snapshots without the manifests, whose publication times differ by run."""
+    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}

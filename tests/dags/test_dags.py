@@ -7,16 +7,17 @@ import time
 
 import pytest
 
-from tests.conftest import DATA_START, cli, exported_files, marts_rows, pipeline_env
+from tests.conftest import (
+    DATA_START,
+    cli,
+    marts_rows,
+    pipeline_env,
+    published_snapshots,
+)
 
 from .conftest import REPO, point_airflow_at
 
 DAG_IDS = {"label_overview_daily", "label_overview_backfill"}
-
-
-def snapshots(home):
-    """Published snapshots, without the manifests (their publication times differ by run)."""
-    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
 
 
 def _run(dagbag, dag_id, logical_date=None, conf=None):
@@ -67,8 +68,8 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
     )
     assert result.returncode == 0, result.stderr
     assert marts_rows(by_airflow) == marts_rows(by_cli)
-    cli_files = snapshots(by_cli)
-    airflow_files = snapshots(by_airflow)
+    cli_files = published_snapshots(by_cli)
+    airflow_files = published_snapshots(by_airflow)
     assert {p: b for p, b in airflow_files.items() if p in cli_files} == cli_files
     first_window = f"{days[0] - dt.timedelta(days=30)}_{days[0]}.json"
     assert any(p.endswith(first_window) for p in airflow_files)
@@ -121,7 +122,7 @@ def test_transient_503s_are_absorbed(dagbag, emulator, dataset, tmp_path, monkey
     run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
     assert run.state == "success", states
     assert marts_rows(faulty) == marts_rows(clean)
-    assert snapshots(faulty) == snapshots(clean)
+    assert published_snapshots(faulty) == published_snapshots(clean)
 
 
 def test_backfill_of_40_days_equals_one_cli_run(dagbag, emulator, dataset, tmp_path, monkeypatch):
@@ -145,7 +146,7 @@ def test_backfill_of_40_days_equals_one_cli_run(dagbag, emulator, dataset, tmp_p
     )
     assert result.returncode == 0, result.stderr
     assert marts_rows(by_airflow) == marts_rows(by_cli)
-    assert snapshots(by_airflow) == snapshots(by_cli)
+    assert published_snapshots(by_airflow) == published_snapshots(by_cli)
 
 
 @pytest.mark.parametrize("conf", [{"from": "2026-06-05", "to": "2026-06-01"}])

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.conftest import DATA_START, cli, exported_files, pipeline_env
+from tests.conftest import DATA_START, cli, pipeline_env, published_snapshots
 from tests.distributed.conftest import connection_json, wait_for
 
 DAG_ID = "label_overview_daily"
 WORKERS = ("worker-1", "worker-2")
-
-
-def snapshots(home):
-    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
 
 
 def test_daily_dag_on_celery_postgres_redis(topology, emulator, dataset, tmp_path):
@@ -70,6 +66,6 @@ def test_daily_dag_on_celery_postgres_redis(topology, emulator, dataset, tmp_pat
         pipeline_env(emulator, dataset, embedded), "run", "--from", str(day), "--to", str(day)
     )
     assert result.returncode == 0, result.stderr
-    published, expected = snapshots(tmp_path / "data"), snapshots(embedded)
+    published, expected = published_snapshots(tmp_path / "data"), published_snapshots(embedded)
     # Unpausing also lets the scheduler run the latest interval: compare the triggered day's.
     assert expected and {path: published.get(path) for path in expected} == expected

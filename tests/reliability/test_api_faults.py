@@ -10,7 +10,14 @@ from label_overview.emulator.app import CORRUPTIONS
 from label_overview.extract import Pair, discover_pairs, extract_pair, open_client
 from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
-from tests.conftest import DATA_START, cli, exported_files, marts_rows, pipeline_env
+from tests.conftest import (
+    DATA_START,
+    cli,
+    exported_files,
+    marts_rows,
+    pipeline_env,
+    published_snapshots,
+)
 
 DAYS = (
     "--from",
@@ -28,11 +35,7 @@ def clean_run(tmp_path_factory, dataset_dir, dataset):
     with running_emulator(dataset_dir) as emulator:
         result = cli(pipeline_env(emulator, dataset, home), "run", *DAYS)
     assert result.returncode == 0, result.stderr
-    return marts_rows(home), exported_files(home)
-
-
-def snapshots(home):
-    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
+    return marts_rows(home), published_snapshots(home)
 
 
 def test_thirty_percent_faults_give_the_fault_free_result(tmp_path, emulator, dataset, clean_run):
@@ -41,9 +44,7 @@ def test_thirty_percent_faults_give_the_fault_free_result(tmp_path, emulator, da
     assert result.returncode == 0, result.stderr
     marts, files = clean_run
     assert marts_rows(tmp_path) == marts
-    assert snapshots(tmp_path) == {
-        p: b for p, b in files.items() if not p.endswith("manifest.json")
-    }
+    assert published_snapshots(tmp_path) == files
     statuses = {str(r["status"]) for r in emulator.control.requests()}
     assert {"429", "500", "503", "dropped"} <= statuses
 

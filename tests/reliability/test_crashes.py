@@ -14,7 +14,13 @@ import time
 
 import pytest
 
-from tests.conftest import DATA_START, cli, exported_files, marts_rows, pipeline_env
+from tests.conftest import (
+    DATA_START,
+    cli,
+    marts_rows,
+    pipeline_env,
+    published_snapshots,
+)
 
 DAYS = (
     "--from",
@@ -34,11 +40,7 @@ def reference(tmp_path_factory, dataset_dir, dataset):
     with running_emulator(dataset_dir) as emulator:
         result = cli(pipeline_env(emulator, dataset, home), "run", *DAYS)
     assert result.returncode == 0, result.stderr
-    return marts_rows(home), snapshots(home), time.monotonic() - started
-
-
-def snapshots(home):
-    return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
+    return marts_rows(home), published_snapshots(home), time.monotonic() - started
 
 
 def assert_manifests_list_only_complete_files(home):
@@ -76,6 +78,6 @@ def test_killed_runs_converge_on_rerun(tmp_path, emulator, dataset, reference, r
         rerun = cli(env, "run", *DAYS)
         assert rerun.returncode == 0, f"trial {trial} (killed at {delay:.2f}s): {rerun.stderr}"
         assert marts_rows(home) == marts, f"trial {trial}"
-        assert snapshots(home) == files, f"trial {trial}"
+        assert published_snapshots(home) == files, f"trial {trial}"
         assert_manifests_list_only_complete_files(home)
     record_property("sigkill_delays_s", kills)
