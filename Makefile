@@ -11,7 +11,7 @@ export LABEL_OVERVIEW_HOME ?= $(CURDIR)/data
 AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install lock demo test lint bench airflow clean
+.PHONY: install lock browser demo test lint bench airflow docs clean
 
 install: $(STAMP)
 
@@ -28,7 +28,12 @@ lock:
 demo: install
 	$(BIN)/python -m label_overview.demo
 
-test: install
+# The label trend report's test opens it in Debian's chromium (installed here as root; as
+# another user: sudo apt-get install chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -41,6 +46,12 @@ airflow: install
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set dynamo_api 8 "Concurrent Dynamo API pulls"
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set duckdb_writer 1 "DuckDB has a single writer"
 	$(AIRFLOW_ENV) exec $(BIN)/airflow standalone
+
+# dbt's docs for the marts (descriptions, columns, lineage) from the warehouse `make demo` built.
+DBT_DOCS := --project-dir dbt_project --profiles-dir dbt_project --target-path $(LABEL_OVERVIEW_HOME)/dbt/docs
+docs: install
+	$(BIN)/dbt docs generate $(DBT_DOCS)
+	$(BIN)/dbt docs serve $(DBT_DOCS) --port 8081
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="from_day", required=True)
     export.add_argument("--to", dest="to_day", required=True)
     export.add_argument("--group-by", choices=GROUP_BYS, default="day")
+
+    report = commands.add_parser("report", help="render label trend pages (HTML + PNG) per channel")
+    report.add_argument("--workspace", required=True)
+    report.add_argument("--from", dest="from_day", help="first UTC day (default: to − 30)")
+    report.add_argument("--to", dest="to_day", help="last UTC day (default: the latest message)")
+    report.add_argument("--out", help="folder (default: $LABEL_OVERVIEW_HOME/exports)")
     return parser
 
 
@@ -106,6 +112,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "report":
+        return _report(args)
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -128,6 +136,43 @@ def _run(args: argparse.Namespace) -> int:
     settings.require_api()
     _log_progress_to_stderr()
     print(run_pipeline(settings, window, workspace_ids=args.workspaces))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from label_overview.export import check_workspace
+    from label_overview.locking import warehouse_lock
+    from label_overview.report import build_reports, write_reports
+    from label_overview.settings import Settings
+    from label_overview.warehouse import read_only, require_warehouse
+    from label_overview.windows import MAX_WINDOW_DAYS, Window, parse_day, trailing_window
+
+    settings = Settings.from_env()
+    require_warehouse(settings.warehouse_path)
+    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.warehouse_path) as connection:
+        check_workspace(connection, args.workspace)
+        if args.to_day:
+            last = parse_day(args.to_day, name="to")
+        else:
+            last = connection.execute(
+                "select max(sent_on) from marts.fct_user_messages where workspace_id = $w",
+                {"w": args.workspace},
+            ).fetchone()[0]
+            if last is None:
+                raise UsageError(f"workspace {args.workspace} has no messages in the warehouse")
+        window = (
+            Window(parse_day(args.from_day, name="from"), last)
+            if args.from_day
+            else trailing_window(last)
+        )
+        window.check(MAX_WINDOW_DAYS)
+        reports = build_reports(connection, args.workspace, window)
+    out = Path(args.out) if args.out else settings.exports_dir
+    for path in write_reports(out, args.workspace, reports):
+        print(path)
     return 0
 
 

@@ -154,8 +154,16 @@ def _custom_label_metadata(
     }
 
 
-def check_pair(connection: duckdb.DuckDBPyConnection, workspace_id: str, medium_id: str) -> None:
-    """Raise ExportError unless the channel is connected to the VIP workspace in the warehouse."""
+def check_workspace(connection: duckdb.DuckDBPyConnection, workspace_id: str) -> None:
+    """Raise ExportError unless the workspace is a VIP workspace in the warehouse."""
+    check_pair(connection, workspace_id, None)
+
+
+def check_pair(
+    connection: duckdb.DuckDBPyConnection, workspace_id: str, medium_id: str | None
+) -> None:
+    """Raise ExportError unless the channel is connected to the VIP workspace in the warehouse
+    (with ``medium_id`` None, only the workspace is checked)."""
     found = connection.execute(
         """select
                exists (from marts.dim_workspaces where workspace_id = $w and is_vip),
@@ -166,7 +174,7 @@ def check_pair(connection: duckdb.DuckDBPyConnection, workspace_id: str, medium_
         raise ExportError(
             f"unknown workspace {workspace_id!r} (not a VIP workspace in the warehouse)"
         )
-    if not found[1]:
+    if medium_id is not None and not found[1]:
         raise ExportError(f"channel {medium_id!r} is not connected to workspace {workspace_id!r}")
 
 

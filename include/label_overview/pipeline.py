@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from label_overview import export, extract
 from label_overview.dynamo.concurrency import map_bounded
 from label_overview.locking import warehouse_lock
+from label_overview.report import build_reports, write_reports
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary, dbt_build
 from label_overview.warehouse import read_only
-from label_overview.windows import Window, iso_instant, with_lookback
+from label_overview.windows import Window, iso_instant, trailing_window, with_lookback
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def run_pipeline(
 
 
 def publish(settings: Settings, workspace_ids: Sequence[str], day: dt.date) -> int:
-    """Publish each workspace's trailing-window snapshots ending on ``day``; returns file count.
+    """Publish each workspace's trailing-window snapshots ending on ``day``, and its label trend
+    report beside them; returns the number of snapshots.
 
     Snapshots need the message grain, so a ``label-overview``-only mode publishes nothing.
     """
@@ -109,4 +111,7 @@ def publish(settings: Settings, workspace_ids: Sequence[str], day: dt.date) -> i
         published = export.publish_workspaces(
             connection, settings.exports_dir, workspace_ids, day, published_at=published_at
         )
+        for workspace_id in workspace_ids:
+            reports = build_reports(connection, workspace_id, trailing_window(day))
+            write_reports(settings.exports_dir, workspace_id, reports)
     return len(published)
