@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import resource
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,11 +30,6 @@ def median_seconds(action: Callable[[], object], repeats: int) -> float:
         action()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-def child_peak_rss_mib() -> float:
-    """Peak resident memory of the largest child process waited for so far."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def land_generated(
@@ -100,10 +92,3 @@ def _land_reference(dataset: Path, home: Path) -> None:
             landing.reference_channels_path(home / "landing", workspace_id),
             [{k: c[k] for k in ("id", "type", "name")} for c in meta.channels_of(workspace_id)],
         )
-
-
-def run_python(code: str, env: dict[str, str] | None = None) -> float:
-    """Wall time of a fresh ``python -c code``."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
-    return time.perf_counter() - started

@@ -50,9 +50,7 @@ class BuildSummary:
         )
 
 
-def dbt_build(
-    settings: Settings, window: Window | None, *, full_refresh: bool = False
-) -> BuildSummary:
+def dbt_build(settings: Settings, window: Window | None) -> BuildSummary:
     """Build every model and run every test for ``window`` (None: every landed day).
 
     Raises:
@@ -66,8 +64,6 @@ def dbt_build(
             "--vars",
             json.dumps({"from_day": str(window.first_day), "to_day": str(window.last_day)}),
         ]
-    if full_refresh:
-        command.append("--full-refresh")
     with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
         completed = subprocess.run(
             command,
