@@ -457,7 +457,7 @@ def test_map_bounded_caps_concurrency_and_keeps_going():
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.02)
+        time.sleep(0.1)  # long enough that all four workers overlap on a busy machine
         with lock:
             running -= 1
         if n == 3:
