@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import jsonschema
 import pytest
@@ -14,6 +15,8 @@ from label_overview.contract import label_overview_schema
 from label_overview.dynamo.client import DynamoClient
 from label_overview.export import label_overview_document
 from label_overview.overview import render_label_overview
+from label_overview.settings import Settings
+from label_overview.transform import TransformError, dbt_test
 from label_overview.warehouse import read_only
 from label_overview.windows import Window
 from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
@@ -33,6 +36,62 @@ def built(tmp_path_factory, dataset_dir, dataset):
         result = cli(env, "run", "--from", str(DATA_START), "--to", str(LAST_DAY))
         assert result.returncode == 0, result.stderr
         yield {"home": home, "env": env, "emulator": emulator, "stdout": result.stdout}
+
+
+def test_dbt_unit_tests_pass_on_the_built_warehouse(built):
+    # Nightly builds leave them out; they run here, once per change.
+    summary = dbt_test(Settings(home=built["home"]), "test_type:unit")
+    assert (summary.unit_tests, summary.tests_passed, summary.models) == (5, 5, 0)
+
+
+def test_key_tests_catch_a_duplicated_message(built, tmp_path):
+    import duckdb
+
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        for mart in ("fct_user_messages", "fct_labeled_messages"):
+            connection.execute(f"insert into marts.{mart} from marts.{mart} limit 1")
+    with pytest.raises(TransformError) as failure:
+        dbt_test(
+            Settings(home=home),
+            "test_type:data,fct_user_messages test_type:data,fct_labeled_messages",
+        )
+    failed = sorted(name.split(".")[2] for name in str(failure.value).split(": ", 1)[1].split(", "))
+    assert failed == [
+        "unique_combination_fct_labeled_messages_message_id__label",
+        "unique_fct_user_messages_message_id",
+    ]
+
+
+def test_a_message_id_names_its_landing_partition_and_line(built):
+    home = built["home"]
+    with read_only(home / "warehouse.duckdb") as connection:
+        rows = connection.execute(
+            """select message_id, conversation_id, epoch_ms(sent_at)
+               from marts.fct_user_messages using sample 50 rows (reservoir, 7)"""
+        ).fetchall()
+    assert len(rows) == 50
+    for message_id, conversation_id, sent_at_ms in rows:
+        workspace_id, medium_id, day, line = message_id.split("/")
+        partition = (
+            home
+            / "landing"
+            / "vip_messages"
+            / f"workspace_id={workspace_id}"
+            / f"medium_id={medium_id}"
+            / f"day={day}"
+            / "messages.jsonl"
+        )
+        lines = partition.read_text().splitlines()
+        item = json.loads(lines[int(line) - 1])
+        assert (item["_line"], item["conversationId"], item["timestamp"]) == (
+            int(line),
+            conversation_id,
+            sent_at_ms,
+        )
+        assert [json.loads(text)["_line"] for text in lines] == list(range(1, len(lines) + 1))
 
 
 def canonical(document: dict) -> str:

@@ -1,5 +1,5 @@
--- Messages carry no id, and identical ones (same conversation, millisecond and content) are
--- distinct messages: number each copy so the key is unique and stable for a landed partition.
+-- Messages carry no id: a message is its landing partition and line, which also says where
+-- to find it (landing/vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl, line N).
 with
 
 messages as (
@@ -8,41 +8,10 @@ messages as (
 
 ),
 
-numbered as (
-
-    select
-        *,
-        row_number() over (
-            partition by
-                workspace_id,
-                channel_id,
-                sent_on,
-                conversation_id,
-                sent_at_ms,
-                content_type,
-                message_source,
-                labels,
-                custom_label_ids
-        ) as copy_number
-    from messages
-
-),
-
 identified as (
 
     select
-        md5(concat_ws(
-            '|',
-            workspace_id,
-            channel_id,
-            conversation_id,
-            sent_at_ms,
-            content_type,
-            message_source,
-            labels::varchar,
-            custom_label_ids::varchar,
-            copy_number
-        )) as message_id,
+        concat_ws('/', workspace_id, channel_id, sent_on, landing_line) as message_id,
         workspace_id,
         channel_id,
         conversation_id,
@@ -54,7 +23,7 @@ identified as (
         date_trunc('week', sent_on)::date as week_start,
         sent_at_ms,
         sent_at
-    from numbered
+    from messages
 
 )
 

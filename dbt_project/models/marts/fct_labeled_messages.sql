@@ -16,61 +16,30 @@ user_messages as (
 
 run_messages as (
 
-    select *
+    select
+        *,
+        list_concat(labels, custom_label_ids) as all_labels
     from user_messages
     where {{ run_days_predicate('sent_on') }}
 
 ),
 
-built_in as (
+unnested as (
 
     select
-        message_id,
-        unnest(labels) as label,
-        false as is_custom_label
+        *,
+        unnest(all_labels) as label,
+        unnest(range(1, len(all_labels) + 1)) as label_position
     from run_messages
 
 ),
 
-custom as (
-
-    select
-        message_id,
-        unnest(custom_label_ids) as label,
-        true as is_custom_label
-    from run_messages
-
-),
-
+-- Each list is already distinct: only a value in both lists repeats, and it is kept once.
 message_labels as (
 
-    select
-        message_id,
-        label,
-        bool_or(is_custom_label) as is_custom_label
-    from (
-        select * from built_in
-        union all
-        select * from custom
-    )
-    group by all
-
-),
-
-joined as (
-
-    select
-        run_messages.message_id,
-        run_messages.workspace_id,
-        run_messages.channel_id,
-        run_messages.conversation_id,
-        message_labels.label,
-        message_labels.is_custom_label,
-        run_messages.sent_on,
-        run_messages.week_start,
-        run_messages.sent_at
-    from message_labels
-    inner join run_messages using (message_id)
+    select *
+    from unnested
+    where list_position(all_labels, label) = label_position
 
 )
 
@@ -80,8 +49,8 @@ select
     channel_id,
     conversation_id,
     label,
-    is_custom_label,
+    list_contains(custom_label_ids, label) as is_custom_label,
     sent_on,
     week_start,
     sent_at
-from joined
+from message_labels

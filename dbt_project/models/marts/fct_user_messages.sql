@@ -22,9 +22,12 @@ final as (
         channel_id,
         conversation_id,
         content_type,
-        list_sort(list_distinct(labels)) as labels,
-        list_sort(list_distinct(custom_label_ids)) as custom_label_ids,
-        len(list_distinct(list_concat(labels, custom_label_ids)))::integer as label_count,
+        -- First occurrences, in the API's order: list_distinct costs seconds over 10M rows,
+        -- this filter a fraction of one.
+        list_filter(labels, lambda label, i: list_position(labels, label) = i) as labels,
+        list_filter(
+            custom_label_ids, lambda label, i: list_position(custom_label_ids, label) = i
+        ) as custom_label_ids,
         len(labels) + len(custom_label_ids) > 0 as is_labeled,
         sent_on,
         week_start,
@@ -42,7 +45,6 @@ select
     content_type,
     labels,
     custom_label_ids,
-    label_count,
     is_labeled,
     sent_on,
     week_start,

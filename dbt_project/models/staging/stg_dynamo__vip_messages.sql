@@ -13,6 +13,7 @@ renamed as (
         workspace_id,
         medium_id as channel_id,
         "conversationId" as conversation_id,
+        "_line" as landing_line,
 
         ---------- dimensions
         kind as content_type,
