@@ -67,6 +67,7 @@ def main() -> int:
         / f"label-overview-bench-{PROFILE}"
     )
     work.mkdir(parents=True, exist_ok=True)
+    out = Path(__file__).parent / "results" / "latest.json"
     results = {}
     for name, scenario in SCENARIOS.items():
         if only and name not in only:
@@ -75,14 +76,7 @@ def main() -> int:
         print(f"running {name} ({PROFILE}) ...", file=sys.stderr, flush=True)
         results[name] = scenario(work)
         results[name]["wall_s"] = round(time.perf_counter() - started, 1)
-    report = {
-        "profile": PROFILE,
-        "machine": machine(),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "results": results,
-    }
-    out = Path(__file__).parent / "results" / "latest.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(out, {name: results[name]})  # each scenario's figures as soon as they exist
     print(f"{'scenario':<26} {'verdict':<8} figures")
     for name, result in results.items():
         figures = ", ".join(f"{k}={v}" for k, v in result.items() if k not in ("tasks",))

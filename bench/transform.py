@@ -13,7 +13,8 @@ from pathlib import Path
 from bench.common import FULL, START, land_generated, median_seconds
 
 HAND_SQL = """
-set threads = 2; set memory_limit = '2GB'; set preserve_insertion_order = false;
+set threads = 2; set memory_limit = '1536MB'; set preserve_insertion_order = false;
+set enable_progress_bar = false;
 create table messages as
 select workspace_id, medium_id, day, date_trunc('week', day)::date as week_start,
        "conversationId" as conversation_id,
@@ -45,7 +46,7 @@ home, first, last = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 window = Window.parse(first, last) if first else None
 started = time.perf_counter()
 summary = dbt_build(Settings(home=home), window)
-print(json.dumps({"seconds": time.perf_counter() - started,
+print(json.dumps({"seconds": time.perf_counter() - started, "dbt_elapsed": summary.seconds,
                   "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "models": summary.models, "tests": summary.tests_passed}))
 """
@@ -88,6 +89,8 @@ def transform_at_scale(work: Path) -> dict:
     return {
         "messages": messages,
         "dbt_build_s": round(dbt_seconds, 2),
+        # dbt's own run time, without its start-up and the analysts' read copy.
+        "dbt_elapsed_s": round(sorted(b["dbt_elapsed"] for b in builds)[len(builds) // 2], 2),
         "hand_sql_s": round(hand_seconds, 2),
         "ratio": round(dbt_seconds / hand_seconds, 2),
         "target_ratio": 2.0,

@@ -65,13 +65,17 @@ def label_overview_documents(
         {(workspace_id, medium_id, group_by): document}
     """
     window.check(MAX_WINDOW_DAYS)
-    # Filtering by workspace is cheaper than by pair; other channels' rows are skipped below.
+    # Filtering by workspace (a semi-join: list_contains would scan the list for every row) is
+    # cheaper than by pair; other channels' rows are skipped below.
     params = {
         "workspaces": sorted({w for w, _ in pairs}),
         "first": window.first_day,
         "last": window.last_day,
     }
-    where = "list_contains($workspaces, workspace_id) and sent_on between $first and $last"
+    where = (
+        "workspace_id in (select unnest($workspaces::varchar[]))"
+        " and sent_on between $first and $last"
+    )
     parts = {
         (w, m, g): {"buckets": defaultdict(dict), "totals": {}, "custom": [], "activity": {}}
         for w, m in pairs
@@ -148,7 +152,8 @@ def _custom_label_metadata(
         (workspace_id, label_id): {"name": name, "color": color}
         for workspace_id, label_id, name, color in connection.execute(
             """select workspace_id, custom_label_id, custom_label_name, custom_label_color
-               from marts.dim_custom_labels where list_contains($workspaces, workspace_id)""",
+               from marts.dim_custom_labels
+               where workspace_id in (select unnest($workspaces::varchar[]))""",
             {"workspaces": workspace_ids},
         ).fetchall()
     }
