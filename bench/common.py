@@ -75,7 +75,7 @@ def land_generated(
             if key != current:
                 flush()
                 current, lines = key, []
-            # As landing.write_message_partition numbers them: '_line' closes each object.
+            # As landing.MessagePartitions numbers them: '_line' closes each object.
             item = _PERSONAL.sub(b"", line).rstrip(b"\n")
             lines.append(b'%s,"_line":%d}\n' % (item[:-1], len(lines) + 1))
             count += 1

@@ -82,7 +82,7 @@ def label_overview_documents(
         for g in GROUP_BYS
     }
     for w, m, day, week, label, count, conversations, is_custom in connection.execute(
-        f"""select workspace_id, channel_id, sent_on, week_start, label,
+        f"""select workspace_id, channel_id, sent_on::varchar, week_start::varchar, label,
                    count(*), count(distinct conversation_id), bool_or(is_custom_label)
             from marts.fct_labeled_messages where {where}
             group by grouping sets (
@@ -95,16 +95,16 @@ def label_overview_documents(
             continue
         counts = {"count": count, "uniqueConversations": conversations}
         if day is not None:
-            parts[w, m, "day"]["buckets"][day.isoformat()][label] = counts
+            parts[w, m, "day"]["buckets"][day][label] = counts
         elif week is not None:
-            parts[w, m, "week"]["buckets"][week.isoformat()][label] = counts
+            parts[w, m, "week"]["buckets"][week][label] = counts
         else:
             for group_by in GROUP_BYS:
                 parts[w, m, group_by]["totals"][label] = counts
                 if is_custom:
                     parts[w, m, group_by]["custom"].append(label)
     for w, m, day, week, messages, conversations in connection.execute(
-        f"""select workspace_id, channel_id, sent_on, week_start,
+        f"""select workspace_id, channel_id, sent_on::varchar, week_start::varchar,
                    count(*), count(distinct conversation_id)
             from marts.fct_user_messages where {where}
             group by grouping sets (
@@ -117,9 +117,9 @@ def label_overview_documents(
             continue
         counts = {"userMessages": messages, "activeConversations": conversations}
         if day is not None:
-            parts[w, m, "day"]["activity"][day.isoformat()] = counts
+            parts[w, m, "day"]["activity"][day] = counts
         elif week is not None:
-            parts[w, m, "week"]["activity"][week.isoformat()] = counts
+            parts[w, m, "week"]["activity"][week] = counts
         else:
             for group_by in GROUP_BYS:
                 parts[w, m, group_by]["activity_totals"] = counts

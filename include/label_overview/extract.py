@@ -7,7 +7,6 @@ The unit of work is one workspace × channel pair over a window of UTC days; the
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import DynamoError
 from label_overview.dynamo.retry import RetryPolicy
 from label_overview.settings import Settings
-from label_overview.windows import DAY_MS, Window, day_of_ms
+from label_overview.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +128,10 @@ def extract_pair(
 def _land_messages(
     client: DynamoClient, settings: Settings, pair: Pair, window: Window
 ) -> tuple[int, int]:
-    # Grouped by the epoch day number: this loop runs once per message.
-    by_day_number = defaultdict(list)
+    partitions = landing.MessagePartitions(keep_text=settings.keep_text)
     for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
-        if not settings.keep_text:
-            landing.drop_personal_fields(item)
-        by_day_number[item["timestamp"] // DAY_MS].append(item)
-    by_day = {day_of_ms(number * DAY_MS): items for number, items in by_day_number.items()}
-    total = 0
-    for day in window.days():
-        path = landing.message_partition_path(
-            settings.landing_dir, pair.workspace_id, pair.medium_id, day
-        )
-        total += landing.write_message_partition(path, by_day.get(day, []))
+        partitions.add(item)
+    total = partitions.write(settings.landing_dir, pair.workspace_id, pair.medium_id, window.days())
     return total, window.day_count
 
 

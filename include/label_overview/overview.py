@@ -167,10 +167,9 @@ def assemble_label_overview(
 
 
 def _sorted_counts(counts: LabelCounts) -> LabelCounts:
-    return {
-        label: _counts(int(value["count"]), int(value["uniqueConversations"]))
-        for label, value in sorted(counts.items())
-    }
+    # The values are already {"count", "uniqueConversations"} in that order (both callers
+    # build them so): only the labels need sorting. Export runs this for 200k+ labels.
+    return {label: counts[label] for label in sorted(counts)}
 
 
 def render_label_overview(document: Mapping[str, Any]) -> bytes:
