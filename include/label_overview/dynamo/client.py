@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from label_overview.dynamo.errors import (
     DynamoError,
@@ -279,7 +279,7 @@ def _body_of(response: httpx.Response) -> Any:
 
 def _parse_json(response: httpx.Response, path: str) -> Any:
     try:
-        return json.loads(response.content)
+        return orjson.loads(response.content)
     except ValueError:
         raise ResponseFormatError(f"/{path} answered malformed or truncated JSON") from None
 

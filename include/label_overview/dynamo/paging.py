@@ -6,16 +6,11 @@ by the page boundary. So a full page's trailing group is set aside and the next 
 with ``before = T + 1``, which brings that group back whole at its top. A page that is a
 single millisecond cannot advance: it is asked again at the largest page size, and if still
 one millisecond, that millisecond is read in full from the export endpoint.
-
-Once a page is checked, the next one is requested in a background thread while the caller
-works through the current page's items, so the caller's work (checking, landing) overlaps the
-API's own time instead of adding to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from label_overview.dynamo.errors import ResponseFormatError
@@ -45,31 +40,22 @@ def newest_first(
     """
     before: int | None = None
     limit = page_size
-    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vip-messages-page")
-    try:
+    while True:
         page = fetch_page(before, limit)
-        while True:
-            items = check_page(page, start_ms=start_ms, end_ms=end_ms, before=before)
-            if not page["mayHaveMore"]:
-                yield from items
-                return
-            last = items[-1]["timestamp"]
-            complete = [item for item in items if item["timestamp"] > last]
-            if complete:
-                before, limit = last + 1, page_size
-                next_page = prefetch.submit(fetch_page, before, limit)
-                yield from complete
-                page = next_page.result()
-            elif limit < MAX_PAGE_SIZE:
-                limit = MAX_PAGE_SIZE
-                page = fetch_page(before, limit)
-            else:
-                yield from fetch_millisecond(last)
-                before, limit = last, page_size
-                page = fetch_page(before, limit)
-    finally:
-        # A caller that stops early abandons at most one request in flight.
-        prefetch.shutdown(wait=False, cancel_futures=True)
+        items = check_page(page, start_ms=start_ms, end_ms=end_ms, before=before)
+        if not page["mayHaveMore"]:
+            yield from items
+            return
+        last = items[-1]["timestamp"]
+        complete = [item for item in items if item["timestamp"] > last]
+        if complete:
+            yield from complete
+            before, limit = last + 1, page_size
+        elif limit < MAX_PAGE_SIZE:
+            limit = MAX_PAGE_SIZE
+        else:
+            yield from fetch_millisecond(last)
+            before, limit = last, page_size
 
 
 def check_page(
