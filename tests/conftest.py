@@ -20,6 +20,12 @@ DATA_START = dt.date(2026, 6, 1)
 DATA_DAYS = 21
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first (a stable sort keeps the rest in order): started last, one of them
+    would leave a worker alone for minutes at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
 @pytest.fixture(scope="session")
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("dataset")

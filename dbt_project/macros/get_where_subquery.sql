@@ -1,7 +1,7 @@
 {#-
     Tests on the 10-million-row facts check only the run's days when their `where` config
     says `__run_days__` (e.g. `where: "sent_on __run_days__"`), so a daily run's tests do not
-    grow with history; a build without the run vars checks every day. Only tests whose keys
+    grow with history; a build given no window checks every day. Only tests whose keys
     are per day use it: a message id names its day, so uniqueness within each day is
     uniqueness over all of them. dbt's documented way to template a test's `where`.
 -#}
@@ -9,8 +9,8 @@
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__run_days__' in where -%}
-            {%- set days = "between date '" ~ var('from_day') ~ "' and date '" ~ var('to_day') ~ "'"
-                if var('from_day') and var('to_day') else 'is not null' -%}
+            {%- set days = "between date '" ~ run_day('from') ~ "' and date '" ~ run_day('to') ~ "'"
+                if run_day('from') and run_day('to') else 'is not null' -%}
             {%- set where = where | replace('__run_days__', days) -%}
         {%- endif -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}

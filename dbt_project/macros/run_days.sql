@@ -1,20 +1,27 @@
 {#-
-    The days an incremental mart rebuilds: the run's window from the `from_day` / `to_day`
-    vars the pipeline passes (weekly marts: the ISO weeks touching it). A first or full-refresh
-    build, or a build with no vars, covers every landed day.
+    The days an incremental mart rebuilds: the run's window, which the pipeline passes as
+    LABEL_OVERVIEW_FROM_DAY / LABEL_OVERVIEW_TO_DAY in dbt's environment (by hand, `--vars`
+    from_day / to_day do the same). Not vars from the pipeline: dbt re-parses the whole project
+    whenever `--vars` change, which would be every nightly run, while these are read only as a
+    model runs. Weekly marts rebuild the ISO weeks touching the window. A first or full-refresh
+    build, or a build given no window, covers every landed day.
 -#}
+{% macro run_day(edge) -%}
+    {%- do return(var(edge ~ '_day') or env_var('LABEL_OVERVIEW_' ~ (edge | upper) ~ '_DAY', '')) -%}
+{%- endmacro %}
+
 {% macro run_days_predicate(day_column) -%}
-    {%- if is_incremental() and var('from_day') and var('to_day') -%}
-        {{ day_column }} between date '{{ var("from_day") }}' and date '{{ var("to_day") }}'
+    {%- if is_incremental() and run_day('from') and run_day('to') -%}
+        {{ day_column }} between date '{{ run_day("from") }}' and date '{{ run_day("to") }}'
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
 {% macro run_weeks_predicate(week_column) -%}
-    {%- if is_incremental() and var('from_day') and var('to_day') -%}
-        {{ week_column }} between date_trunc('week', date '{{ var("from_day") }}')::date
-            and date_trunc('week', date '{{ var("to_day") }}')::date
+    {%- if is_incremental() and run_day('from') and run_day('to') -%}
+        {{ week_column }} between date_trunc('week', date '{{ run_day("from") }}')::date
+            and date_trunc('week', date '{{ run_day("to") }}')::date
     {%- else -%}
         true
     {%- endif -%}

@@ -1,8 +1,9 @@
 """Export: label-overview documents computed from the warehouse, and published snapshots.
 
 Documents come from the message grain (``marts.fct_labeled_messages`` and
-``marts.fct_user_messages``) so window totals are distinct over the window, and are rendered by
-the same code as the emulator's answers, so a snapshot is byte-for-byte GET /label-overview.
+``marts.fct_user_messages``) so window totals are distinct over the window. DuckDB writes their
+JSON in the bytes ``render_label_overview`` gives the emulator's answers, so a snapshot is
+byte-for-byte GET /label-overview.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 
 from label_overview import landing
-from label_overview.overview import assemble_label_overview, render_label_overview
-from label_overview.windows import GROUP_BYS, MAX_WINDOW_DAYS, Window, trailing_window
+from label_overview.windows import MAX_WINDOW_DAYS, Window, trailing_window
 
 MANIFEST_NAME = "manifest.json"
 
@@ -56,107 +56,226 @@ def label_overview_document(
 def label_overview_documents(
     connection: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], window: Window
 ) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Documents for many workspace × channel pairs, day and week, in three queries.
-
-    One pass over the message grain with grouping sets gives day buckets, week buckets and
-    window totals together, so the cost does not grow with the number of pairs' queries.
+    """Documents for many workspace × channel pairs, day and week (``label_overview_bodies``,
+    parsed).
 
     Returns:
         {(workspace_id, medium_id, group_by): document}
     """
+    return {
+        key: orjson.loads(body)
+        for key, body in label_overview_bodies(connection, pairs, window).items()
+    }
+
+
+def label_overview_bodies(
+    connection: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], window: Window
+) -> dict[tuple[str, str, str], bytes]:
+    """The exact bytes of every pair's document, day and week, rendered by one query.
+
+    DuckDB writes the JSON: building 200k label counts into dicts for ``render_label_overview``
+    cost three times the aggregation. The text is the renderer's byte for byte (compact, keys in
+    the spec's order, labels and bucket keys ascending by code point, strings escaped alike:
+    ``tests/unit/test_export_rendering.py`` holds it to the reference on hostile strings, the
+    pipeline tests to the API's answers).
+
+    Returns:
+        {(workspace_id, medium_id, group_by): document bytes}
+    """
     window.check(MAX_WINDOW_DAYS)
-    # Filtering by workspace (a semi-join: list_contains would scan the list for every row) is
-    # cheaper than by pair; other channels' rows are skipped below.
-    params = {
-        "workspaces": sorted({w for w, _ in pairs}),
-        "first": window.first_day,
-        "last": window.last_day,
-    }
-    where = (
-        "workspace_id in (select unnest($workspaces::varchar[]))"
-        " and sent_on between $first and $last"
-    )
-    parts = {
-        (w, m, g): {"buckets": defaultdict(dict), "totals": {}, "custom": [], "activity": {}}
-        for w, m in pairs
-        for g in GROUP_BYS
-    }
-    for w, m, day, week, label, count, conversations, is_custom in connection.execute(
-        f"""select workspace_id, channel_id, sent_on::varchar, week_start::varchar, label,
-                   count(*), count(distinct conversation_id), bool_or(is_custom_label)
-            from marts.fct_labeled_messages where {where}
-            group by grouping sets (
-                (workspace_id, channel_id, sent_on, label),
-                (workspace_id, channel_id, week_start, label),
-                (workspace_id, channel_id, label))""",
-        params,
-    ).fetchall():
-        if (w, m, "day") not in parts:
-            continue
-        counts = {"count": count, "uniqueConversations": conversations}
-        if day is not None:
-            parts[w, m, "day"]["buckets"][day][label] = counts
-        elif week is not None:
-            parts[w, m, "week"]["buckets"][week][label] = counts
-        else:
-            for group_by in GROUP_BYS:
-                parts[w, m, group_by]["totals"][label] = counts
-                if is_custom:
-                    parts[w, m, group_by]["custom"].append(label)
-    for w, m, day, week, messages, conversations in connection.execute(
-        f"""select workspace_id, channel_id, sent_on::varchar, week_start::varchar,
-                   count(*), count(distinct conversation_id)
-            from marts.fct_user_messages where {where}
-            group by grouping sets (
-                (workspace_id, channel_id, sent_on),
-                (workspace_id, channel_id, week_start),
-                (workspace_id, channel_id))""",
-        params,
-    ).fetchall():
-        if (w, m, "day") not in parts:
-            continue
-        counts = {"userMessages": messages, "activeConversations": conversations}
-        if day is not None:
-            parts[w, m, "day"]["activity"][day] = counts
-        elif week is not None:
-            parts[w, m, "week"]["activity"][week] = counts
-        else:
-            for group_by in GROUP_BYS:
-                parts[w, m, group_by]["activity_totals"] = counts
-    metadata = _custom_label_metadata(connection, params["workspaces"])
-    return {
-        (w, m, g): assemble_label_overview(
-            workspace_id=w,
-            medium_id=m,
-            window=window,
-            group_by=g,
-            buckets=part["buckets"],
-            totals=part["totals"],
-            activity=part["activity"],
-            activity_totals=part.get(
-                "activity_totals", {"userMessages": 0, "activeConversations": 0}
-            ),
-            custom_labels={
-                label: metadata.get((w, label), {"name": label, "color": None})
-                for label in part["custom"]
+    # A cursor of its own: a result the caller left open on ``connection`` would stand in the
+    # way of defining the function, and the macro ends with the cursor.
+    with connection.cursor() as cursor:
+        _define_json_text(cursor)
+        rows = cursor.execute(
+            _DOCUMENTS_SQL,
+            {
+                "workspaces": [w for w, _ in pairs],
+                "channels": [m for _, m in pairs],
+                "first": window.first_day,
+                "last": window.last_day,
+                "day_keys": window.bucket_keys("day"),
+                "week_keys": window.bucket_keys("week"),
+                "from": window.from_instant,
+                "to": window.to_instant,
             },
-        )
-        for (w, m, g), part in parts.items()
-    }
-
-
-def _custom_label_metadata(
-    connection: duckdb.DuckDBPyConnection, workspace_ids: list[str]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    return {
-        (workspace_id, label_id): {"name": name, "color": color}
-        for workspace_id, label_id, name, color in connection.execute(
-            """select workspace_id, custom_label_id, custom_label_name, custom_label_color
-               from marts.dim_custom_labels
-               where workspace_id in (select unnest($workspaces::varchar[]))""",
-            {"workspaces": workspace_ids},
         ).fetchall()
-    }
+    return {(w, m, g): body.encode() for w, m, g, body in rows}
+
+
+def _define_json_text(connection: duckdb.DuckDBPyConnection) -> None:
+    """``json_text(s)``: ``s`` as a JSON string, exactly as ``render_label_overview`` writes it.
+
+    DuckDB's ``to_json`` escapes alike except for nine control characters (it writes
+    ``\\u001F`` where orjson writes ``\\u001f``): strings holding them go through orjson.
+    """
+    from duckdb.sqltypes import VARCHAR
+
+    try:
+        connection.create_function(
+            "orjson_text", lambda text: orjson.dumps(text).decode(), [VARCHAR], VARCHAR
+        )
+    except duckdb.CatalogException:  # defined by an earlier export on this database
+        pass
+    connection.execute(
+        r"""create or replace temp macro json_text(text) as if(
+                regexp_matches(text, '[\x0b\x0e-\x1f]'), orjson_text(text), to_json(text)::varchar
+            )"""
+    )
+
+
+# Aggregates as three grouping sets per fact (day bucket, week bucket, window total), then
+# each part's JSON object, then one document per pair and group-by. Every bucket of the window
+# is present, empty ones as {} and zeros.
+_DOCUMENTS_SQL = """
+with
+
+pairs as (
+    select unnest($workspaces::varchar[]) as workspace_id,
+           unnest($channels::varchar[]) as channel_id
+),
+
+bucket_keys as (
+    select 'day' as group_by, unnest($day_keys::varchar[]) as bucket
+    union all
+    select 'week', unnest($week_keys::varchar[])
+),
+
+label_groups as (
+    select
+        workspace_id,
+        channel_id,
+        case when grouping(sent_on) = 0 then 'day' when grouping(week_start) = 0 then 'week' end
+            as group_by,
+        coalesce(sent_on, week_start)::varchar as bucket,
+        label,
+        count(*) as messages,
+        count(distinct conversation_id) as conversations,
+        bool_or(is_custom_label) as is_custom
+    from marts.fct_labeled_messages
+    -- A semi-join on workspaces: list_contains would scan the list for every row.
+    where workspace_id in (select distinct workspace_id from pairs)
+        and sent_on between $first and $last
+    group by grouping sets (
+        (workspace_id, channel_id, sent_on, label),
+        (workspace_id, channel_id, week_start, label),
+        (workspace_id, channel_id, label)
+    )
+),
+
+activity_groups as (
+    select
+        workspace_id,
+        channel_id,
+        case when grouping(sent_on) = 0 then 'day' when grouping(week_start) = 0 then 'week' end
+            as group_by,
+        coalesce(sent_on, week_start)::varchar as bucket,
+        count(*) as messages,
+        count(distinct conversation_id) as conversations
+    from marts.fct_user_messages
+    where workspace_id in (select distinct workspace_id from pairs)
+        and sent_on between $first and $last
+    group by grouping sets (
+        (workspace_id, channel_id, sent_on),
+        (workspace_id, channel_id, week_start),
+        (workspace_id, channel_id)
+    )
+),
+
+-- {"<label>":{"count":n,"uniqueConversations":n},...} per bucket, and per window (group_by null)
+label_objects as (
+    select
+        workspace_id,
+        channel_id,
+        group_by,
+        bucket,
+        '{' || string_agg(
+            json_text(label) || ':{"count":' || messages
+                || ',"uniqueConversations":' || conversations || '}',
+            ',' order by label
+        ) || '}' as body
+    from label_groups
+    group by all
+),
+
+custom_label_objects as (
+    select
+        label_groups.workspace_id,
+        label_groups.channel_id,
+        '{' || string_agg(
+            json_text(label_groups.label)
+                || ':{"name":' || json_text(coalesce(labels.custom_label_name, label_groups.label))
+                || ',"color":' || coalesce(json_text(labels.custom_label_color), 'null') || '}',
+            ',' order by label_groups.label
+        ) || '}' as body
+    from label_groups
+    left join marts.dim_custom_labels as labels
+        on labels.workspace_id = label_groups.workspace_id
+        and labels.custom_label_id = label_groups.label
+    where label_groups.group_by is null and label_groups.is_custom
+    group by all
+),
+
+bucket_objects as (
+    select
+        pairs.workspace_id,
+        pairs.channel_id,
+        bucket_keys.group_by,
+        '{' || string_agg(
+            json_text(bucket_keys.bucket) || ':' || coalesce(label_objects.body, '{}'),
+            ',' order by bucket_keys.bucket
+        ) || '}' as buckets,
+        '{' || string_agg(
+            json_text(bucket_keys.bucket)
+                || ':{"userMessages":' || coalesce(activity_groups.messages, 0)
+                || ',"activeConversations":' || coalesce(activity_groups.conversations, 0) || '}',
+            ',' order by bucket_keys.bucket
+        ) || '}' as activity
+    from pairs
+    cross join bucket_keys
+    left join label_objects
+        on label_objects.workspace_id = pairs.workspace_id
+        and label_objects.channel_id = pairs.channel_id
+        and label_objects.group_by = bucket_keys.group_by
+        and label_objects.bucket = bucket_keys.bucket
+    left join activity_groups
+        on activity_groups.workspace_id = pairs.workspace_id
+        and activity_groups.channel_id = pairs.channel_id
+        and activity_groups.group_by = bucket_keys.group_by
+        and activity_groups.bucket = bucket_keys.bucket
+    group by all
+)
+
+select
+    bucket_objects.workspace_id,
+    bucket_objects.channel_id,
+    bucket_objects.group_by,
+    '{"workspaceId":' || json_text(bucket_objects.workspace_id)
+        || ',"mediumId":' || json_text(bucket_objects.channel_id)
+        || ',"groupBy":' || json_text(bucket_objects.group_by)
+        || ',"from":' || json_text($from)
+        || ',"to":' || json_text($to)
+        || ',"buckets":' || bucket_objects.buckets
+        || ',"totals":' || coalesce(totals.body, '{}')
+        || ',"activity":' || bucket_objects.activity
+        || ',"activityTotals":{"userMessages":' || coalesce(activity_totals.messages, 0)
+        || ',"activeConversations":' || coalesce(activity_totals.conversations, 0) || '}'
+        || ',"customLabels":' || coalesce(custom_label_objects.body, '{}')
+        || ',"conversationsScanned":' || coalesce(activity_totals.conversations, 0)
+        || '}' as body
+from bucket_objects
+left join label_objects as totals
+    on totals.workspace_id = bucket_objects.workspace_id
+    and totals.channel_id = bucket_objects.channel_id
+    and totals.group_by is null
+left join activity_groups as activity_totals
+    on activity_totals.workspace_id = bucket_objects.workspace_id
+    and activity_totals.channel_id = bucket_objects.channel_id
+    and activity_totals.group_by is null
+left join custom_label_objects
+    on custom_label_objects.workspace_id = bucket_objects.workspace_id
+    and custom_label_objects.channel_id = bucket_objects.channel_id
+"""
 
 
 def check_workspace(connection: duckdb.DuckDBPyConnection, workspace_id: str) -> None:
@@ -222,10 +341,9 @@ def publish_workspaces(
     window = trailing_window(day)
     pairs = warehouse_pairs(connection, workspace_ids)
     written = []
-    for (workspace_id, medium_id, group_by), document in sorted(
-        label_overview_documents(connection, pairs, window).items()
+    for (workspace_id, medium_id, group_by), body in sorted(
+        label_overview_bodies(connection, pairs, window).items()
     ):
-        body = render_label_overview(document)
         path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
         landing.write_atomic(path, body)
         written.append(PublishedFile(path, hashlib.sha256(body).hexdigest()))

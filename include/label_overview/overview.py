@@ -1,8 +1,8 @@
 """The label-overview document: the spec's semantics in plain Python, and its exact bytes.
 
-``compute_label_overview`` is the reference implementation the emulator serves; the export
-builds the same document from warehouse aggregates with ``assemble_label_overview``; both
-serialize through ``render_label_overview`` so a snapshot is byte-for-byte the API's answer.
+``compute_label_overview`` is the reference implementation the emulator serves, serialized by
+``render_label_overview``; the export writes the same bytes from warehouse aggregates in DuckDB
+(``export.label_overview_bodies``), so a snapshot is byte-for-byte the API's answer.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def assemble_label_overview(
 
 
 def _sorted_counts(counts: LabelCounts) -> LabelCounts:
-    # The values are already {"count", "uniqueConversations"} in that order (both callers
-    # build them so): only the labels need sorting. Export runs this for 200k+ labels.
+    # The values are already {"count", "uniqueConversations"} in that order: only the labels
+    # need sorting.
     return {label: counts[label] for label in sorted(counts)}
 
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WINDOW_ENV = ("LABEL_OVERVIEW_FROM_DAY", "LABEL_OVERVIEW_TO_DAY")
 
 
 class TransformError(RuntimeError):
@@ -61,13 +62,8 @@ def dbt_build(settings: Settings, window: Window | None) -> BuildSummary:
         TransformError: a model or test failed.
     """
     arguments = ["build", "--exclude-resource-type", "unit_test"]
-    if window is not None:
-        arguments += [
-            "--vars",
-            json.dumps({"from_day": str(window.first_day), "to_day": str(window.last_day)}),
-        ]
     with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
-        results = _run_dbt(settings, arguments)
+        results = _run_dbt(settings, arguments, window)
         publish_read_copy(settings)
     summary = _summarize(results)
     log.info("dbt build: %s", summary)
@@ -86,13 +82,14 @@ def dbt_test(settings: Settings, selection: str) -> BuildSummary:
         return _summarize(_run_dbt(settings, ["test", "--select", selection]))
 
 
-def _run_dbt(settings: Settings, arguments: list[str]) -> dict:
-    """Run ``dbt ARGUMENTS`` on the project; returns its run_results. Called under the lock."""
+def _run_dbt(settings: Settings, arguments: list[str], window: Window | None = None) -> dict:
+    """Run ``dbt ARGUMENTS`` on the project for ``window`` (None: every landed day); returns
+    its run_results. Called under the lock."""
     settings.home.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [_dbt_executable(), *arguments, *_dbt_paths(settings)],
         cwd=DBT_PROJECT_DIR,
-        env=_dbt_env(settings),
+        env=_dbt_env(settings, window),
         capture_output=True,
         text=True,
         preexec_fn=_die_with_parent,
@@ -144,12 +141,18 @@ def _dbt_paths(settings: Settings) -> list[str]:
     ]
 
 
-def _dbt_env(settings: Settings) -> dict[str, str]:
+def _dbt_env(settings: Settings, window: Window | None) -> dict[str, str]:
     # The API secret is not dbt's business: pass only what it needs.
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_")) and k not in _WINDOW_ENV
     }
     env["LABEL_OVERVIEW_HOME"] = str(settings.home)
+    # The window goes in the environment, not `--vars`: changed vars make dbt re-parse the
+    # whole project, every night (macros/run_days.sql).
+    if window is not None:
+        env.update(zip(_WINDOW_ENV, (str(window.first_day), str(window.last_day)), strict=True))
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
 
@@ -178,7 +181,7 @@ def _summarize(results: dict) -> BuildSummary:
 
 def _failure_line(results: dict, output: str) -> str:
     failed = [
-        f"{r['unique_id']} ({r['status']})"
+        f"{r['unique_id']} ({r['status']}{_error_reason(r)})"
         for r in results.get("results", [])
         if r["status"] in ("error", "fail")
     ]
@@ -186,3 +189,11 @@ def _failure_line(results: dict, output: str) -> str:
         return ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
     errors = [line.strip() for line in output.splitlines() if "Error" in line]
     return errors[0] if errors else "see the dbt log under LABEL_OVERVIEW_HOME/dbt/logs"
+
+
+def _error_reason(result: dict) -> str:
+    # A model's error ends with the database's own words, e.g. "Constraint Error: NOT NULL
+    # constraint failed: fct_user_messages.conversation_id"; a failed test's count says less.
+    if result["status"] != "error" or not result.get("message"):
+        return ""
+    return ": " + result["message"].strip().splitlines()[-1].strip()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tests.conftest import DATA_START, cli, pipeline_env, published_snapshots
 from tests.distributed.conftest import connection_json, wait_for
 
@@ -12,6 +14,7 @@ DAG_ID = "label_overview_daily"
 WORKERS = ("worker-1", "worker-2")
 
 
+@pytest.mark.long_running
 def test_daily_dag_on_celery_postgres_redis(topology, emulator, dataset, tmp_path):
     topology.env["AIRFLOW_CONN_DYNAMO_DEFAULT"] = connection_json(emulator, dataset)
     topology.start("api-server", "api-server", "--port", topology.api_url.rsplit(":", 1)[1])

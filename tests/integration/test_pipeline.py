@@ -16,7 +16,7 @@ from label_overview.dynamo.client import DynamoClient
 from label_overview.export import label_overview_document
 from label_overview.overview import render_label_overview
 from label_overview.settings import Settings
-from label_overview.transform import TransformError, dbt_test
+from label_overview.transform import TransformError, dbt_build, dbt_test
 from label_overview.warehouse import read_only
 from label_overview.windows import Window
 from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
@@ -63,6 +63,23 @@ def test_key_tests_catch_a_duplicated_message(built, tmp_path):
         "unique_combination_fct_labeled_messages_message_id__label",
         "unique_fct_user_messages_message_id",
     ]
+
+
+def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
+    # not null is a contract constraint, not a dbt test: DuckDB refuses the row, dbt fails.
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    partition = next((home / "landing" / "vip_messages").rglob("messages.jsonl"))
+    lines = partition.read_text().splitlines()
+    item = json.loads(lines[0])
+    item["conversationId"] = None
+    partition.write_text("\n".join([json.dumps(item), *lines[1:]]) + "\n")
+    with pytest.raises(TransformError) as failure:
+        dbt_build(Settings(home=home), None)
+    assert str(failure.value) == (
+        "dbt build failed: model.label_overview.fct_user_messages (error: Constraint Error:"
+        " NOT NULL constraint failed: fct_user_messages.conversation_id)"
+    )
 
 
 def test_a_message_id_names_its_landing_partition_and_line(built):

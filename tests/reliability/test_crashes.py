@@ -52,6 +52,7 @@ def assert_manifests_list_only_complete_files(home):
             json.loads(body)
 
 
+@pytest.mark.long_running
 def test_killed_runs_converge_on_rerun(tmp_path, emulator, dataset, reference, record_property):
     marts, files, seconds = reference
     rng = random.Random(20261124)
