@@ -8,12 +8,14 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- if '__run_days__' in where -%}
-            {%- set days = "between date '" ~ run_day('from') ~ "' and date '" ~ run_day('to') ~ "'"
-                if run_day('from') and run_day('to') else 'is not null' -%}
-            {%- set where = where | replace('__run_days__', days) -%}
-        {%- endif -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ with_run_days(where) ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- A test's condition with `__run_days__` spelled out: the run's days, or every day. -#}
+{% macro with_run_days(condition) -%}
+    {%- set days = "between date '" ~ run_day('from') ~ "' and date '" ~ run_day('to') ~ "'"
+        if run_day('from') and run_day('to') else 'is not null' -%}
+    {%- do return(condition | replace('__run_days__', days)) -%}
 {%- endmacro %}

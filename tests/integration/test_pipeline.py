@@ -60,9 +60,36 @@ def test_key_tests_catch_a_duplicated_message(built, tmp_path):
         )
     failed = sorted(name.split(".")[2] for name in str(failure.value).split(": ", 1)[1].split(", "))
     assert failed == [
-        "unique_combination_fct_labeled_messages_message_id__label",
-        "unique_fct_user_messages_message_id",
+        "unique_combination_fct_labeled_messages_workspace_id__channel_id__sent_on__landing_line__label",
+        "unique_combination_fct_user_messages_workspace_id__channel_id__sent_on__landing_line",
     ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "delete from marts.fct_user_messages",
+        "update marts.fct_user_messages set is_labeled = false",
+    ],
+)
+def test_a_labeled_row_must_name_a_labeled_message(built, tmp_path, change):
+    import duckdb
+
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    key = "workspace_id, channel_id, sent_on, landing_line"
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        connection.execute(
+            f"{change} where ({key}) in (select ({key}) from marts.fct_labeled_messages limit 1)"
+        )
+    with pytest.raises(TransformError) as failure:
+        dbt_test(Settings(home=home), "test_type:data,fct_labeled_messages")
+    failed = str(failure.value).split(": ", 1)[1]
+    assert (failed.split(".")[2], failed.endswith(" (fail)")) == (
+        "relationships_fct_labeled_messages__labeled_fct_user_messages",
+        True,
+    )
 
 
 def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
@@ -82,16 +109,16 @@ def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
     )
 
 
-def test_a_message_id_names_its_landing_partition_and_line(built):
+def test_a_message_is_keyed_by_its_landing_partition_and_line(built):
     home = built["home"]
     with read_only(home / "warehouse.duckdb") as connection:
         rows = connection.execute(
-            """select message_id, conversation_id, epoch_ms(sent_at)
+            """select workspace_id, channel_id, sent_on, landing_line, conversation_id,
+                      epoch_ms(sent_at)
                from marts.fct_user_messages using sample 50 rows (reservoir, 7)"""
         ).fetchall()
     assert len(rows) == 50
-    for message_id, conversation_id, sent_at_ms in rows:
-        workspace_id, medium_id, day, line = message_id.split("/")
+    for workspace_id, medium_id, day, line, conversation_id, sent_at_ms in rows:
         partition = (
             home
             / "landing"
@@ -102,9 +129,9 @@ def test_a_message_id_names_its_landing_partition_and_line(built):
             / "messages.jsonl"
         )
         lines = partition.read_text().splitlines()
-        item = json.loads(lines[int(line) - 1])
+        item = json.loads(lines[line - 1])
         assert (item["_line"], item["conversationId"], item["timestamp"]) == (
-            int(line),
+            line,
             conversation_id,
             sent_at_ms,
         )

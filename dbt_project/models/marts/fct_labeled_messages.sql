@@ -44,13 +44,13 @@ message_labels as (
 )
 
 select
-    message_id,
     workspace_id,
     channel_id,
-    conversation_id,
+    sent_on,
+    landing_line,
     label,
     list_contains(custom_label_ids, label) as is_custom_label,
-    sent_on,
+    conversation_id,
     week_start,
     sent_at
 from message_labels

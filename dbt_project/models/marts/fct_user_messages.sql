@@ -17,9 +17,10 @@ messages as (
 final as (
 
     select
-        message_id,
         workspace_id,
         channel_id,
+        sent_on,
+        landing_line,
         conversation_id,
         content_type,
         -- First occurrences, in the API's order: list_distinct costs seconds over 10M rows,
@@ -29,7 +30,6 @@ final as (
             custom_label_ids, lambda label, i: list_position(custom_label_ids, label) = i
         ) as custom_label_ids,
         len(labels) + len(custom_label_ids) > 0 as is_labeled,
-        sent_on,
         week_start,
         sent_at
     from messages
@@ -38,15 +38,15 @@ final as (
 )
 
 select
-    message_id,
     workspace_id,
     channel_id,
+    sent_on,
+    landing_line,
     conversation_id,
     content_type,
     labels,
     custom_label_ids,
     is_labeled,
-    sent_on,
     week_start,
     sent_at
 from final
