@@ -2,7 +2,7 @@
     Tests on the 10-million-row facts check only the run's days when their `where` config
     says `__run_days__` (e.g. `where: "sent_on __run_days__"`), so a daily run's tests do not
     grow with history; a build given no window checks every day. Only tests whose keys
-    are per day use it: a message id names its day, so uniqueness within each day is
+    are per day use it: a message's key holds its day, so uniqueness within each day is
     uniqueness over all of them. dbt's documented way to template a test's `where`.
 -#}
 {% macro get_where_subquery(relation) -%}
