@@ -192,8 +192,13 @@ def _failure_line(results: dict, output: str) -> str:
 
 
 def _error_reason(result: dict) -> str:
-    # A model's error ends with the database's own words, e.g. "Constraint Error: NOT NULL
-    # constraint failed: fct_user_messages.conversation_id"; a failed test's count says less.
+    # A model's error says what went wrong right after its "... Error in model X" header, e.g.
+    # "Constraint Error: NOT NULL constraint failed: fct_user_messages.conversation_id" or
+    # "The source and target schemas on this incremental model are out of sync!"; the lines
+    # after it are advice, context and the macros it passed through ("> called by ...").
+    # A failed test's count says less.
     if result["status"] != "error" or not result.get("message"):
         return ""
-    return ": " + result["message"].strip().splitlines()[-1].strip()
+    lines = [line.strip() for line in result["message"].splitlines()]
+    reasons = [line for line in lines[1:] if line and not line.startswith(">")]
+    return ": " + (reasons[0] if reasons else lines[0])

@@ -109,6 +109,23 @@ def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
     )
 
 
+def test_a_mart_whose_columns_changed_stops_the_build_with_its_reason(built, tmp_path):
+    # A warehouse from before an upgrade that changed a mart: loud, not a mix of shapes.
+    import duckdb
+
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        connection.execute("alter table marts.fct_user_messages add column message_id varchar")
+    with pytest.raises(TransformError) as failure:
+        dbt_build(Settings(home=home), None)
+    assert str(failure.value) == (
+        "dbt build failed: model.label_overview.fct_user_messages (error: The source and target"
+        " schemas on this incremental model are out of sync!)"
+    )
+
+
 def test_a_message_is_keyed_by_its_landing_partition_and_line(built):
     home = built["home"]
     with read_only(home / "warehouse.duckdb") as connection:
