@@ -44,12 +44,18 @@ def test_dbt_unit_tests_pass_on_the_built_warehouse(built):
     assert (summary.unit_tests, summary.tests_passed, summary.models) == (5, 5, 0)
 
 
-def test_key_tests_catch_a_duplicated_message(built, tmp_path):
-    import duckdb
-
+def copy_of_built_home(built, tmp_path):
+    """The built run's landing files and warehouse in a home of the test's own, to break."""
     home = tmp_path / "home"
     shutil.copytree(built["home"] / "landing", home / "landing")
     shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    return home
+
+
+def test_key_tests_catch_a_duplicated_message(built, tmp_path):
+    import duckdb
+
+    home = copy_of_built_home(built, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
         for mart in ("fct_user_messages", "fct_labeled_messages"):
             connection.execute(f"insert into marts.{mart} from marts.{mart} limit 1")
@@ -75,9 +81,7 @@ def test_key_tests_catch_a_duplicated_message(built, tmp_path):
 def test_a_labeled_row_must_name_a_labeled_message(built, tmp_path, change):
     import duckdb
 
-    home = tmp_path / "home"
-    shutil.copytree(built["home"] / "landing", home / "landing")
-    shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    home = copy_of_built_home(built, tmp_path)
     key = "workspace_id, channel_id, sent_on, landing_line"
     with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
         connection.execute(
@@ -113,9 +117,7 @@ def test_a_mart_whose_columns_changed_stops_the_build_with_its_reason(built, tmp
     # A warehouse from before an upgrade that changed a mart: loud, not a mix of shapes.
     import duckdb
 
-    home = tmp_path / "home"
-    shutil.copytree(built["home"] / "landing", home / "landing")
-    shutil.copyfile(built["home"] / "warehouse.duckdb", home / "warehouse.duckdb")
+    home = copy_of_built_home(built, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
         connection.execute("alter table marts.fct_user_messages add column message_id varchar")
     with pytest.raises(TransformError) as failure:
