@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import PROFILE
+from bench.common import FULL, PROFILE
 from bench.end_to_end import daily_dag_run
 from bench.export_and_parse import dag_parsing, export_overhead
 from bench.extraction import concurrency_speedup, extraction_overhead
@@ -41,6 +41,10 @@ def machine() -> dict:
 
 
 def verdict(result: dict) -> str:
+    # The targets are set at full scale; a quick run's ratios are mostly fixed start-up costs
+    # (dbt's ~5 s against a hand script's 0.7 s), so it checks that the harness runs, no more.
+    if not FULL:
+        return "-"
     if "target_ratio" in result:
         return "ok" if result["ratio"] <= result["target_ratio"] else "MISSED"
     if "target_speedup" in result:
