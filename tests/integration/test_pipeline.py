@@ -52,6 +52,16 @@ def copy_of_built_home(built, tmp_path):
     return home
 
 
+def failed_tests(failure) -> list[tuple[str, str]]:
+    """(test name, status) of each dbt node a TransformError names, e.g.
+    "dbt test failed: test.label_overview.NAME.HASH (fail), ..." → [("NAME", "fail")]."""
+    nodes = str(failure.value).split(": ", 1)[1].split(", ")
+    return sorted(
+        (node.split(".")[2], status.removesuffix(")"))
+        for node, status in (n.rsplit(" (", 1) for n in nodes)
+    )
+
+
 def test_key_tests_catch_a_duplicated_message(built, tmp_path):
     import duckdb
 
@@ -64,10 +74,15 @@ def test_key_tests_catch_a_duplicated_message(built, tmp_path):
             Settings(home=home),
             "test_type:data,fct_user_messages test_type:data,fct_labeled_messages",
         )
-    failed = sorted(name.split(".")[2] for name in str(failure.value).split(": ", 1)[1].split(", "))
-    assert failed == [
-        "unique_combination_fct_labeled_messages_workspace_id__channel_id__sent_on__landing_line__label",
-        "unique_combination_fct_user_messages_workspace_id__channel_id__sent_on__landing_line",
+    assert failed_tests(failure) == [
+        (
+            "unique_combination_fct_labeled_messages_workspace_id__channel_id__sent_on__landing_line__label",
+            "fail",
+        ),
+        (
+            "unique_combination_fct_user_messages_workspace_id__channel_id__sent_on__landing_line",
+            "fail",
+        ),
     ]
 
 
@@ -89,11 +104,9 @@ def test_a_labeled_row_must_name_a_labeled_message(built, tmp_path, change):
         )
     with pytest.raises(TransformError) as failure:
         dbt_test(Settings(home=home), "test_type:data,fct_labeled_messages")
-    failed = str(failure.value).split(": ", 1)[1]
-    assert (failed.split(".")[2], failed.endswith(" (fail)")) == (
-        "relationships_fct_labeled_messages__labeled_fct_user_messages",
-        True,
-    )
+    assert failed_tests(failure) == [
+        ("relationships_fct_labeled_messages__labeled_fct_user_messages", "fail")
+    ]
 
 
 def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
