@@ -48,10 +48,11 @@ airflow: install
 	$(AIRFLOW_ENV) exec $(BIN)/airflow standalone
 
 # dbt's docs for the marts (descriptions, columns, lineage) from the warehouse `make demo` built.
-DBT_DOCS := --project-dir dbt_project --profiles-dir dbt_project --target-path $(LABEL_OVERVIEW_HOME)/dbt/docs
+# dbt runs in the data root, where profiles.yml finds warehouse.duckdb.
+DBT_DOCS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project --target-path $(LABEL_OVERVIEW_HOME)/dbt/docs
 docs: install
-	$(BIN)/dbt docs generate $(DBT_DOCS)
-	$(BIN)/dbt docs serve $(DBT_DOCS) --port 8081
+	cd $(LABEL_OVERVIEW_HOME) && $(CURDIR)/$(BIN)/dbt docs generate $(DBT_DOCS)
+	cd $(LABEL_OVERVIEW_HOME) && $(CURDIR)/$(BIN)/dbt docs serve $(DBT_DOCS) --port 8081
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -98,7 +98,7 @@ def extraction_overhead(work: Path) -> dict:
 
         def ours() -> None:
             with open_client(settings) as client:
-                extract_pair(client, settings, pair, window)
+                extract_pair(client, settings, pair, [window], run_id="bench")
 
         runs = {
             "bare": lambda: bare_loop(base_url, dataset, pair, window),
@@ -152,7 +152,9 @@ def concurrency_speedup(work: Path) -> dict:
             with open_client(settings) as client:
                 started = time.perf_counter()
                 outcomes = map_bounded(
-                    lambda p: extract_pair(client, settings, p, window), pairs, workers
+                    lambda p: extract_pair(client, settings, p, [window], run_id="bench"),
+                    pairs,
+                    workers,
                 )
                 seconds[workers] = time.perf_counter() - started
             assert all(o.error is None for o in outcomes)

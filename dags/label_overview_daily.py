@@ -34,7 +34,7 @@ from label_overview.airflow_tasks import DEFAULT_ARGS, wire
     tags=["label-overview", "dynamo"],
 )
 def label_overview_daily():
-    wire()
+    wire(check_freshness=True)
 
 
 label_overview_daily()

@@ -26,6 +26,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One dbt parse per test session that every dbt run reads (DBT_PARTIAL_PARSE_FILE_PATH):
+    each test's fresh data root would otherwise parse the whole project again (~4 s)."""
+    from label_overview.transform import DBT_PROJECT_DIR
+
+    home = tmp_path_factory.mktemp("dbt-parse")
+    target = home / "target"
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "parse",
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(target), "--log-path", str(home / "logs")),
+        ],
+        cwd=home,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        check=True,
+        capture_output=True,
+    )
+    os.environ["DBT_PARTIAL_PARSE_FILE_PATH"] = str(target / "partial_parse.msgpack")
+
+
 @pytest.fixture(scope="session")
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("dataset")
@@ -84,19 +107,25 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def marts_rows(home: Path) -> dict[str, list[tuple]]:
-    """Every mart's rows, sorted: equal dicts mean equal marts."""
+def marts_rows(home: Path, database: str = "warehouse.duckdb") -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted: equal dicts mean equal marts. The coverage ledger's fetch
+    times and run ids are left out: they say when and by which run, and differ by run."""
     import duckdb
 
-    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    connection = duckdb.connect(str(home / database), read_only=True)
     try:
-        tables = connection.execute(
-            "select table_name from information_schema.tables"
-            " where table_schema = 'marts' order by table_name"
+        columns = connection.execute(
+            """select table_name, string_agg(column_name, ', ' order by ordinal_position)
+               from information_schema.columns
+               where table_schema = 'marts'
+                   and not suffix(column_name, '_fetched_at')
+                   and not suffix(column_name, '_run_id')
+               group by table_name
+               order by table_name"""
         ).fetchall()
         return {
-            name: connection.execute(f"select * from marts.{name} order by all").fetchall()
-            for (name,) in tables
+            name: connection.execute(f"select {names} from marts.{name} order by all").fetchall()
+            for name, names in columns
         }
     finally:
         connection.close()
@@ -111,3 +140,22 @@ def exported_files(home: Path) -> dict[str, bytes]:
 def published_snapshots(home: Path) -> dict[str, bytes]:
     """Published snapshots without the manifests, whose publication times differ by run."""
     return {p: b for p, b in exported_files(home).items() if not p.endswith("manifest.json")}
+
+
+def api_answers(emulator, dataset: Dataset, last_day: dt.date) -> dict[str, bytes]:
+    """The API's own GET /label-overview bytes for every VIP pair's trailing 31-day window
+    ending on ``last_day``, by the path its snapshot is published at under exports/."""
+    from label_overview.dynamo.client import DynamoClient
+    from label_overview.windows import trailing_window
+
+    window = trailing_window(last_day)
+    key = dataset.api_keys[0]
+    answers = {}
+    with DynamoClient(emulator.base_url, key["key"], key["secret"]) as client:
+        for workspace_id in dataset.vip_workspace_ids():
+            for channel in dataset.channels_of(workspace_id):
+                for group_by in ("day", "week"):
+                    folder = f"{workspace_id}/{channel['id']}/{group_by}"
+                    answer = client.label_overview(workspace_id, channel["id"], window, group_by)
+                    answers[f"{folder}/{window.first_day}_{last_day}.json"] = answer.body
+    return answers

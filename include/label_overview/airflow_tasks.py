@@ -35,59 +35,70 @@ def _no_retry_on_final_errors() -> Iterator[None]:
         raise AirflowFailException(str(error)) from None
 
 
-@task
+@task(multiple_outputs=False)
 def plan(from_day: str | None = None, to_day: str | None = None) -> dict:
-    """Fix the run's window.
+    """List the pairs and plan each one's days.
 
     With no days given (the daily DAG), the target day is the run's data interval start (a
-    UTC day already over when the run starts), extended back by the lookback.
+    UTC day already over when the run starts).
     """
     from label_overview import orchestration
-    from label_overview.windows import Window
 
+    # A manual DAG's runs have no data interval: only the schedule's runs read it.
+    target_day = None if from_day or to_day else get_current_context()["data_interval_start"].date()
     with _no_retry_on_final_errors():
-        if from_day or to_day:
-            window = Window.parse(from_day or "", to_day or "")
-        else:
-            target_day = get_current_context()["data_interval_start"].date()
-            lookback = orchestration.settings_from_airflow().lookback_days
-            window = orchestration.daily_window(target_day, lookback)
-    return {"from_day": window.first_day.isoformat(), "to_day": window.last_day.isoformat()}
+        settings = orchestration.settings_from_airflow(api=True)
+        return orchestration.plan(settings, from_day, to_day, target_day)
 
 
-@task
-def discover() -> list[dict]:
-    """VIP workspace × connected channel pairs, and the reference files the dims read."""
+# Mapped tasks expand over a task's whole return value, so each list the plan holds gets a task.
+@task(multiple_outputs=False)
+def list_pairs(planned: dict) -> list[dict]:
+    return planned["pairs"]
+
+
+@task(multiple_outputs=False)
+def list_workspaces(planned: dict) -> list[str]:
+    return planned["workspaces"]
+
+
+@task(
+    pool=API_POOL,
+    map_index_template="{{ pair.workspace_id }}/{{ pair.medium_id }}",
+    multiple_outputs=False,
+)
+def extract(pair: dict) -> dict:
+    """Pull and land one workspace × channel pair's planned days."""
     from label_overview import orchestration
 
+    run_id = get_current_context()["run_id"]
     with _no_retry_on_final_errors():
-        return orchestration.discover(orchestration.settings_from_airflow())
-
-
-@task
-def list_workspaces(pairs: list[dict]) -> list[str]:
-    return sorted({pair["workspace_id"] for pair in pairs})
-
-
-@task(pool=API_POOL, map_index_template="{{ pair.workspace_id }}/{{ pair.medium_id }}")
-def extract(pair: dict, window: dict) -> dict:
-    """Pull and land one workspace × channel pair for the run's window."""
-    from label_overview import orchestration
-
-    with _no_retry_on_final_errors():
-        return orchestration.extract_one(orchestration.settings_from_airflow(), pair, **window)
+        settings = orchestration.settings_from_airflow(api=True)
+        return orchestration.extract_one(settings, pair, run_id)
 
 
 @task(pool=WRITER_POOL, trigger_rule="all_done_min_one_success")
-def build(window: dict) -> str:
-    """One ``dbt build`` for the window; runs even when some pairs failed, so the others publish."""
+def build(planned: dict) -> str:
+    """One ``dbt build`` for the planned days; runs even when some pairs failed, so the others
+    publish."""
     from label_overview import orchestration
 
-    return orchestration.build(orchestration.settings_from_airflow(), **window)
+    settings = orchestration.settings_from_airflow(api=False)
+    return orchestration.build(settings, **planned["build_window"])
 
 
-@task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}")
-def publish(workspace_id: str, window: dict, pairs: list[dict]) -> dict:
+# All done: when every pull fails for days, this is the task that says so.
+@task(pool=WRITER_POOL, trigger_rule="all_done")
+def freshness() -> str:
+    """dbt source freshness of the landing: fails when the newest fetch is too old."""
+    from label_overview import orchestration
+
+    with _no_retry_on_final_errors():
+        return orchestration.check_freshness(orchestration.settings_from_airflow(api=False))
+
+
+@task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}", multiple_outputs=False)
+def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     """Publish one workspace's trailing-window snapshots and announce them as an asset event."""
     from label_overview import orchestration
 
@@ -95,9 +106,9 @@ def publish(workspace_id: str, window: dict, pairs: list[dict]) -> dict:
     extracted = context["ti"].xcom_pull(task_ids="extract", map_indexes=range(len(pairs)))
     with _no_retry_on_final_errors():
         published = orchestration.publish_one(
-            orchestration.settings_from_airflow(),
+            orchestration.settings_from_airflow(api=False),
             workspace_id,
-            window["to_day"],
+            planned["publish_day"],
             pairs,
             extracted or [],
         )
@@ -105,19 +116,23 @@ def publish(workspace_id: str, window: dict, pairs: list[dict]) -> dict:
         Asset(
             name=f"label_overview_snapshots__{workspace_id}", uri=f"file://{published['manifest']}"
         ),
-        extra={"day": window["to_day"], "files": published["files"]},
+        extra={"day": planned["publish_day"], "files": published["files"]},
     )
     return published
 
 
-def wire(from_day: str | None = None, to_day: str | None = None) -> None:
-    """Lay the task graph inside a DAG; the window comes from the arguments or the schedule."""
-    window = plan(from_day, to_day)
-    pairs = discover()
-    extracted = extract.partial(window=window).expand(pair=pairs)
-    built = build(window)
-    published = publish.partial(window=window, pairs=pairs).expand(
-        workspace_id=list_workspaces(pairs)
+def wire(
+    from_day: str | None = None, to_day: str | None = None, *, check_freshness: bool = False
+) -> None:
+    """Lay the task graph inside a DAG; the window comes from the arguments or the schedule.
+    ``check_freshness`` adds the landing's freshness check after the build."""
+    planned = plan(from_day, to_day)
+    pairs = list_pairs(planned)
+    extracted = extract.expand(pair=pairs)
+    built = build(planned)
+    published = publish.partial(planned=planned, pairs=pairs).expand(
+        workspace_id=list_workspaces(planned)
     )
-    window >> pairs
     extracted >> built >> published
+    if check_freshness:
+        built >> freshness()

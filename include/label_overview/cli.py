@@ -142,7 +142,8 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from label_overview.export import check_workspace
+    from label_overview.coverage import require_landed
+    from label_overview.export import check_workspace, warehouse_pairs
     from label_overview.locking import warehouse_lock
     from label_overview.report import build_reports, write_reports
     from label_overview.settings import Settings
@@ -169,6 +170,7 @@ def _report(args: argparse.Namespace) -> int:
             else trailing_window(last)
         )
         window.check(MAX_WINDOW_DAYS)
+        require_landed(connection, warehouse_pairs(connection, [args.workspace]), window)
         reports = build_reports(connection, args.workspace, window)
     out = Path(args.out) if args.out else settings.exports_dir
     for path in write_reports(out, args.workspace, reports):
@@ -183,7 +185,8 @@ def _log_progress_to_stderr() -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from label_overview.export import label_overview_document
+    from label_overview.coverage import require_landed
+    from label_overview.export import check_pair, label_overview_document
     from label_overview.locking import warehouse_lock
     from label_overview.overview import render_label_overview
     from label_overview.settings import Settings
@@ -195,6 +198,8 @@ def _export(args: argparse.Namespace) -> int:
     require_warehouse(settings.warehouse_path)  # before the lock, which creates the data root
     shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.warehouse_path) as connection:
+        check_pair(connection, args.workspace, args.medium)
+        require_landed(connection, [(args.workspace, args.medium)], window)
         document = label_overview_document(
             connection, args.workspace, args.medium, window, args.group_by
         )

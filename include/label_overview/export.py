@@ -8,10 +8,9 @@ byte-for-byte GET /label-overview.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import duckdb
 import orjson
 
 from label_overview import landing
-from label_overview.windows import MAX_WINDOW_DAYS, Window, trailing_window
+from label_overview.windows import MAX_WINDOW_DAYS, Window
 
 MANIFEST_NAME = "manifest.json"
 
@@ -31,8 +30,12 @@ class ExportError(LookupError):
 
 @dataclass(frozen=True)
 class PublishedFile:
+    """A snapshot written, and when the data behind it was fetched (ISO-8601 UTC)."""
+
     path: Path
     sha256: str
+    fetched_from: str | None
+    fetched_to: str | None
 
 
 def label_overview_document(
@@ -327,39 +330,44 @@ def snapshot_path(
     )
 
 
-def publish_workspaces(
+def write_snapshots(
     connection: duckdb.DuckDBPyConnection,
     exports_dir: Path,
-    workspace_ids: Iterable[str],
-    day: dt.date,
-    *,
-    published_at: str,
+    pairs: list[tuple[str, str]],
+    window: Window,
+    fetched: Mapping[tuple[str, str], tuple[str | None, str | None]],
 ) -> list[PublishedFile]:
-    """Write the trailing 31-day snapshots [day-30, day] of every channel of the workspaces,
-    day and week, then each workspace's manifest. Returns the files written."""
-    workspace_ids = sorted(set(workspace_ids))
-    window = trailing_window(day)
-    pairs = warehouse_pairs(connection, workspace_ids)
+    """Write each pair's snapshots of ``window``, day and week, atomically; ``fetched`` says
+    when each pair's data was fetched (earliest, latest). Returns the files written."""
     written = []
     for (workspace_id, medium_id, group_by), body in sorted(
         label_overview_bodies(connection, pairs, window).items()
     ):
         path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
         landing.write_atomic(path, body)
-        written.append(PublishedFile(path, hashlib.sha256(body).hexdigest()))
-    for workspace_id in workspace_ids:
-        write_manifest(exports_dir / workspace_id, workspace_id, published_at=published_at)
+        fetched_from, fetched_to = fetched[workspace_id, medium_id]
+        written.append(
+            PublishedFile(path, hashlib.sha256(body).hexdigest(), fetched_from, fetched_to)
+        )
     return written
 
 
-def write_manifest(workspace_dir: Path, workspace_id: str, *, published_at: str) -> dict[str, Any]:
-    """List every complete snapshot in a workspace's folder with its sha256 and window.
+def write_manifest(
+    workspace_dir: Path,
+    workspace_id: str,
+    *,
+    published_at: str,
+    written: Iterable[PublishedFile] = (),
+) -> dict[str, Any]:
+    """List every complete snapshot in a workspace's folder with its sha256, window and the
+    fetch times of the data behind it (``written``: the files this publication wrote).
 
-    A file keeps the ``publishedAt`` of the previous manifest while its bytes are unchanged, so
-    a rerun that changes nothing leaves the manifest byte-identical too.
+    A file keeps the ``publishedAt`` and fetch times of the previous manifest while its bytes
+    are unchanged, so a rerun that changes nothing leaves the manifest byte-identical too.
     """
     manifest_path = workspace_dir / MANIFEST_NAME
     previous = _previous_entries(manifest_path)
+    new = {file.path: file for file in written}
     files = []
     for path in sorted(workspace_dir.glob("*/*/*.json")):
         medium_id, group_by = path.parent.parent.name, path.parent.name
@@ -367,6 +375,8 @@ def write_manifest(workspace_dir: Path, workspace_id: str, *, published_at: str)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         relative = path.relative_to(workspace_dir).as_posix()
         prior = previous.get(relative, {})
+        kept = prior if prior.get("sha256") == digest or path not in new else {}
+        fresh = new.get(path)
         files.append(
             {
                 "path": relative,
@@ -376,9 +386,9 @@ def write_manifest(workspace_dir: Path, workspace_id: str, *, published_at: str)
                 "to": last,
                 "sha256": digest,
                 "bytes": path.stat().st_size,
-                "publishedAt": prior.get("publishedAt")
-                if prior.get("sha256") == digest
-                else published_at,
+                "publishedAt": kept.get("publishedAt", published_at),
+                "fetchedFrom": kept.get("fetchedFrom", fresh and fresh.fetched_from),
+                "fetchedTo": kept.get("fetchedTo", fresh and fresh.fetched_to),
             }
         )
     manifest = {"workspaceId": workspace_id, "files": files}

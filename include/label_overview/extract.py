@@ -1,12 +1,13 @@
 """Extract: pull VIP messages and label-overview responses for a window and land them.
 
-The unit of work is one workspace × channel pair over a window of UTC days; the Airflow DAG maps
-``extract_pair`` over pairs, the CLI runs them with bounded concurrency.
+The unit of work is one workspace × channel pair over the days its plan names; the Airflow DAG
+maps ``extract_pair`` over pairs, the CLI runs them with bounded concurrency.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import DynamoError
 from label_overview.dynamo.retry import RetryPolicy
 from label_overview.settings import Settings
-from label_overview.windows import Window
+from label_overview.windows import Window, iso_instant
 
 log = logging.getLogger(__name__)
 
@@ -102,22 +103,29 @@ def discover_pairs(
 
 
 def extract_pair(
-    client: DynamoClient, settings: Settings, pair: Pair, window: Window
+    client: DynamoClient,
+    settings: Settings,
+    pair: Pair,
+    windows: Sequence[Window],
+    *,
+    run_id: str,
 ) -> PairExtract:
-    """Pull and land one pair's data for ``window``, as the settings' mode says.
+    """Pull and land one pair's data for the days of ``windows``, as the settings' mode says.
 
-    Every day of the window gets its partitions replaced, empty days included, so a day whose
-    messages vanished upstream is emptied here too.
+    Every day gets its partitions replaced, empty days included, so a day whose messages
+    vanished upstream is emptied here too; ``run_id`` is recorded beside each partition.
     """
     messages = partitions = responses = 0
     if settings.mode in ("messages", "both"):
-        messages, partitions = _land_messages(client, settings, pair, window)
+        for window in windows:
+            landed, days = _land_messages(client, settings, pair, window, run_id)
+            messages, partitions = messages + landed, partitions + days
     if settings.mode in ("label-overview", "both"):
-        responses = _land_overviews(client, settings, pair, window)
+        responses = _land_overviews(client, settings, pair, windows, run_id)
     log.info(
         "landed %s %s: %d messages in %d day partitions, %d label-overview responses",
         pair,
-        window,
+        ", ".join(map(str, windows)),
         messages,
         partitions,
         responses,
@@ -126,26 +134,40 @@ def extract_pair(
 
 
 def _land_messages(
-    client: DynamoClient, settings: Settings, pair: Pair, window: Window
+    client: DynamoClient, settings: Settings, pair: Pair, window: Window, run_id: str
 ) -> tuple[int, int]:
     partitions = landing.MessagePartitions(keep_text=settings.keep_text)
     for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
         partitions.add(item)
-    total = partitions.write(settings.landing_dir, pair.workspace_id, pair.medium_id, window.days())
+    total = partitions.write(
+        settings.landing_dir,
+        pair.workspace_id,
+        pair.medium_id,
+        window.days(),
+        fetched_at=iso_instant(int(time.time() * 1000)),
+        run_id=run_id,
+    )
     return total, window.day_count
 
 
-def _land_overviews(client: DynamoClient, settings: Settings, pair: Pair, window: Window) -> int:
+def _land_overviews(
+    client: DynamoClient, settings: Settings, pair: Pair, windows: Sequence[Window], run_id: str
+) -> int:
     # One day per request keeps each landed response a whole partition; weeks are pulled whole
-    # (Monday..Sunday) so their distinct counts cover the full ISO week.
-    periods = [("day", Window(day, day)) for day in window.days()]
-    periods += [("week", week) for week in window.iso_weeks()]
+    # (Monday..Sunday) so their distinct counts cover the full ISO week, once even when two
+    # windows touch the same week.
+    periods = [("day", Window(day, day)) for window in windows for day in window.days()]
+    periods += [("week", week) for week in sorted({w for v in windows for w in v.iso_weeks()})]
     for group_by, period in periods:
         response = client.label_overview(pair.workspace_id, pair.medium_id, period, group_by)
         path = landing.overview_partition_path(
             settings.landing_dir, pair.workspace_id, pair.medium_id, group_by, period.first_day
         )
         landing.write_overview_partition(
-            path, params=response.params, body=response.body, fetched_at=response.fetched_at
+            path,
+            params=response.params,
+            body=response.body,
+            fetched_at=response.fetched_at,
+            run_id=run_id,
         )
     return len(periods)

@@ -2,7 +2,7 @@
 
 Layout under ``$LABEL_OVERVIEW_HOME/landing/`` (Hive-style partitions, read by dbt's sources)::
 
-    vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl
+    vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl (+ _landed.json)
     label_overview_daily/workspace_id=W/medium_id=M/day=D/response.json
     label_overview_weekly/workspace_id=W/medium_id=M/week=MONDAY/response.json
     reference/workspaces.jsonl
@@ -10,7 +10,9 @@ Layout under ``$LABEL_OVERVIEW_HOME/landing/`` (Hive-style partitions, read by d
 
 Each file is one partition, replaced wholesale (temp file + rename) when it is pulled again, so a
 rerun of a day is idempotent and two extract tasks never write the same file. Message lines are
-the API's items as sent, less the personal fields, plus their ``_line`` number.
+the API's items as sent, less the personal fields, plus their ``_line`` number. Beside each
+message partition, ``_landed.json`` records when and by which run it was fetched (written after
+the partition, so a crash between the two leaves a whole partition with an older record).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 PERSONAL_FIELDS = ("userName", "text")
 # Added to each landed message: its line in the partition file (see MessagePartitions).
 LINE_FIELD = "_line"
+MESSAGES_FILE = "messages.jsonl"
+LANDED_FILE = "_landed.json"
+RESPONSE_FILE = "response.json"
 
 
 class LandingError(ValueError):
@@ -48,29 +53,28 @@ def safe_id(value: object, *, what: str) -> str:
 
 
 def message_partition_path(landing: Path, workspace_id: str, medium_id: str, day: dt.date) -> Path:
-    return (
-        _pair_dir(landing / "vip_messages", workspace_id, medium_id)
-        / f"day={day}"
-        / ("messages.jsonl")
-    )
+    return message_partitions_dir(landing, workspace_id, medium_id) / f"day={day}" / MESSAGES_FILE
+
+
+def message_partitions_dir(landing: Path, workspace_id: str, medium_id: str) -> Path:
+    """The folder holding one pair's ``day=D`` message partitions."""
+    return _pair_dir(landing / "vip_messages", workspace_id, medium_id)
 
 
 def overview_partition_path(
     landing: Path, workspace_id: str, medium_id: str, group_by: str, period_start: dt.date
 ) -> Path:
-    table, key = (
-        ("label_overview_weekly", "week")
-        if group_by == "week"
-        else (
-            "label_overview_daily",
-            "day",
-        )
-    )
-    return (
-        _pair_dir(landing / table, workspace_id, medium_id)
-        / f"{key}={period_start}"
-        / ("response.json")
-    )
+    key = "week" if group_by == "week" else "day"
+    folder = overview_partitions_dir(landing, workspace_id, medium_id, group_by)
+    return folder / f"{key}={period_start}" / RESPONSE_FILE
+
+
+def overview_partitions_dir(
+    landing: Path, workspace_id: str, medium_id: str, group_by: str
+) -> Path:
+    """The folder holding one pair's label-overview partitions of a group-by."""
+    table = "label_overview_weekly" if group_by == "week" else "label_overview_daily"
+    return _pair_dir(landing / table, workspace_id, medium_id)
 
 
 def reference_workspaces_path(landing: Path) -> Path:
@@ -122,26 +126,36 @@ class MessagePartitions:
         lines.append(orjson.dumps(item))
 
     def write(
-        self, landing: Path, workspace_id: str, medium_id: str, days: Iterable[dt.date]
+        self,
+        landing: Path,
+        workspace_id: str,
+        medium_id: str,
+        days: Iterable[dt.date],
+        *,
+        fetched_at: str,
+        run_id: str,
     ) -> int:
-        """Replace the partition of each of ``days`` (emptied where no message came); returns
-        the messages written."""
+        """Replace the partition of each of ``days`` (emptied where no message came) and its
+        ``_landed.json`` record; returns the messages written."""
+        record = orjson.dumps({"fetchedAt": fetched_at, "runId": run_id}) + b"\n"
         total = 0
         for day in days:
             lines = self._lines.get(day_start_ms(day) // DAY_MS, [])
             path = message_partition_path(landing, workspace_id, medium_id, day)
             write_atomic(path, b"".join(line + b"\n" for line in lines))
+            write_atomic(path.with_name(LANDED_FILE), record)
             total += len(lines)
         return total
 
 
 def write_overview_partition(
-    path: Path, *, params: Mapping[str, str], body: bytes, fetched_at: str
+    path: Path, *, params: Mapping[str, str], body: bytes, fetched_at: str, run_id: str
 ) -> None:
     """Replace a label-overview partition: the response body verbatim, with its request."""
     envelope = {
         "request": {"path": "/label-overview", "params": dict(params)},
         "fetchedAt": fetched_at,
+        "runId": run_id,
         "body": body.decode(),
     }
     write_json_lines(path, [envelope])

@@ -1,4 +1,5 @@
-"""Task bodies for the Airflow DAGs: plain functions over JSON-friendly values.
+"""Task bodies for the Airflow DAGs: one call of one step of ``steps`` each, over JSON-friendly
+values.
 
 The DAG files only wire these into tasks; everything they return goes to XCom, so nothing
 here returns a secret, message text or a user name.
@@ -13,26 +14,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from label_overview import extract
+from label_overview import steps
+from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
+from label_overview.export import MANIFEST_NAME
+from label_overview.extract import Pair
 from label_overview.landing import LandingError
-from label_overview.pipeline import publish
 from label_overview.settings import Secret, Settings, SettingsError
-from label_overview.transform import dbt_build
-from label_overview.windows import Window, WindowError, parse_day, with_lookback
+from label_overview.transform import FreshnessError, source_freshness
+from label_overview.windows import Window, WindowError, parse_day
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONN_ID = "dynamo_default"
-SNAPSHOTS_ALIAS = "label_overview_snapshots"
 
 
 class DiscoveryError(RuntimeError):
     """A workspace's channels could not be listed this run; a rerun retries it."""
 
 
-class PublishSkipped(RuntimeError):
-    """A workspace's extraction failed this run, so its snapshots were not republished."""
+class PublishFailed(RuntimeError):
+    """A workspace, or some of its pairs, was not published this run; the message says why."""
 
 
 # Errors a retry cannot fix: bad settings or input, and the API's final (non-429) 4xx answers.
@@ -43,29 +45,34 @@ FINAL_ERRORS = (
     LookupError,
     DynamoHTTPError,
     DiscoveryError,
-    PublishSkipped,
+    PublishFailed,
+    CoverageError,
+    FreshnessError,
 )
 
 
-def settings_from_airflow(conn_id: str | None = None) -> Settings:
-    """Settings from the Dynamo connection (host = base URL, login = key, password = secret)
-    and Airflow Variables ``label_overview_home`` / ``label_overview_lookback_days`` /
-    ``label_overview_mode`` (falling back to the environment and its defaults)."""
+def settings_from_airflow(*, api: bool, conn_id: str | None = None) -> Settings:
+    """Settings from Airflow Variables ``label_overview_home`` / ``label_overview_lookback_days``
+    / ``label_overview_mode`` (falling back to the environment and its defaults) and, when the
+    task calls the ``api``, the Dynamo connection (host = base URL, login = key, password =
+    secret)."""
     from airflow.sdk import BaseHook, Variable
 
-    conn_id = conn_id or os.environ.get("LABEL_OVERVIEW_CONN_ID", DEFAULT_CONN_ID)
-    connection = BaseHook.get_connection(conn_id)
-    base_url = connection.host or ""
-    if base_url and "://" not in base_url:
-        port = f":{connection.port}" if connection.port else ""
-        path = f"/{connection.schema}" if connection.schema else ""
-        base_url = f"https://{base_url}{port}{path}"
-    settings = Settings.from_env()
-    changes: dict[str, Any] = {
-        "api_base_url": base_url,
-        "api_key": connection.login or "",
-        "api_secret": Secret(connection.password or ""),
-    }
+    changes: dict[str, Any] = {}
+    if api:
+        connection = BaseHook.get_connection(
+            conn_id or os.environ.get("LABEL_OVERVIEW_CONN_ID", DEFAULT_CONN_ID)
+        )
+        base_url = connection.host or ""
+        if base_url and "://" not in base_url:
+            port = f":{connection.port}" if connection.port else ""
+            path = f"/{connection.schema}" if connection.schema else ""
+            base_url = f"https://{base_url}{port}{path}"
+        changes.update(
+            api_base_url=base_url,
+            api_key=connection.login or "",
+            api_secret=Secret(connection.password or ""),
+        )
     for variable, name, cast in (
         ("label_overview_home", "home", lambda v: Path(v).absolute()),
         ("label_overview_lookback_days", "lookback_days", int),
@@ -79,46 +86,64 @@ def settings_from_airflow(conn_id: str | None = None) -> Settings:
                 raise SettingsError(
                     f"Airflow Variable {variable} is malformed: {value!r}"
                 ) from None
-    settings = settings.with_changes(**changes)
-    settings.require_api()
+    settings = Settings.from_env().with_changes(**changes)
+    if api:
+        settings.require_api()
     return settings
 
 
-def daily_window(target_day: dt.date, lookback_days: int) -> Window:
-    """The days a daily run pulls and rebuilds: the target day and the lookback before it."""
-    return with_lookback(Window(target_day, target_day), lookback_days)
+def plan(
+    settings: Settings, from_day: str | None, to_day: str | None, target_day: dt.date | None
+) -> dict:
+    """The run's plan: the window asked for (the backfill's params, else the daily run's
+    target day), each pair with the days it pulls, and the days dbt rebuilds.
 
-
-def discover(settings: Settings, workspace_ids: Sequence[str] | None = None) -> list[dict]:
-    """The VIP workspace × channel pairs to pull, as JSON-friendly dicts.
-
-    A workspace whose channels could not be listed gets one entry with ``medium_id`` None and
-    the error, so its own extract and publish tasks fail while the others go on.
+    A workspace whose channels could not be listed gets one pair entry with ``medium_id`` None
+    and the error, so its own extract and publish tasks fail while the others go on.
     """
-    with extract.open_client(settings) as client:
-        discovery = extract.discover_pairs(client, settings, workspace_ids)
-    pairs = [{"workspace_id": p.workspace_id, "medium_id": p.medium_id} for p in discovery.pairs]
+    if from_day or to_day:
+        request = Window.parse(from_day or "", to_day or "")
+    elif target_day is not None:
+        request = Window(target_day, target_day)
+    else:
+        raise WindowError("a run needs from and to, or a data interval")
+    run_plan = steps.plan(settings, request)
+    pairs: list[dict[str, Any]] = [
+        {
+            "workspace_id": pair_plan.pair.workspace_id,
+            "medium_id": pair_plan.pair.medium_id,
+            "windows": [[str(w.first_day), str(w.last_day)] for w in pair_plan.windows],
+        }
+        for pair_plan in run_plan.pairs
+    ]
     pairs += [
         {"workspace_id": workspace_id, "medium_id": None, "discovery_error": error}
-        for workspace_id, error in sorted(discovery.failed_workspaces.items())
+        for workspace_id, error in sorted(run_plan.failed_workspaces.items())
     ]
-    log.info("%d pairs in %d workspaces", len(pairs), len({p["workspace_id"] for p in pairs}))
-    return pairs
+    build_window = run_plan.build_window
+    return {
+        "pairs": pairs,
+        "workspaces": run_plan.workspace_ids,
+        "build_window": {
+            "from_day": str(build_window.first_day),
+            "to_day": str(build_window.last_day),
+        },
+        "publish_day": str(run_plan.publish_day),
+    }
 
 
-def extract_one(settings: Settings, pair: Mapping[str, str], from_day: str, to_day: str) -> dict:
-    """Pull and land one pair; returns what was landed (ids and counts only).
+def extract_one(settings: Settings, pair: Mapping[str, Any], run_id: str) -> dict:
+    """Pull and land one pair's planned days; returns what was landed (ids and counts only).
 
     Raises:
         DiscoveryError: the pair stands for a workspace whose channels could not be listed.
     """
     if pair.get("discovery_error"):
         raise DiscoveryError(f"workspace {pair['workspace_id']}: {pair['discovery_error']}")
-    window = Window(parse_day(from_day), parse_day(to_day))
-    with extract.open_client(settings) as client:
-        landed = extract.extract_pair(
-            client, settings, extract.Pair(pair["workspace_id"], pair["medium_id"]), window
-        )
+    pair_plan = steps.PairPlan(
+        Pair(pair["workspace_id"], pair["medium_id"]), _windows(pair["windows"])
+    )
+    landed = steps.extract(settings, pair_plan, run_id)
     return {
         "workspace_id": landed.pair.workspace_id,
         "medium_id": landed.pair.medium_id,
@@ -127,34 +152,46 @@ def extract_one(settings: Settings, pair: Mapping[str, str], from_day: str, to_d
     }
 
 
+def _windows(days: Iterable[Sequence[str]]) -> tuple[Window, ...]:
+    """A pair's planned windows from their XCom form, [["2026-01-05", "2026-01-05"], ...]."""
+    return tuple(Window(parse_day(first), parse_day(last)) for first, last in days)
+
+
 def build(settings: Settings, from_day: str, to_day: str) -> str:
-    """One ``dbt build`` for the run's days; returns its one-line summary."""
-    return str(dbt_build(settings, Window(parse_day(from_day), parse_day(to_day))))
+    """One ``dbt build`` for the planned days; returns its one-line summary."""
+    return str(steps.build(settings, Window(parse_day(from_day), parse_day(to_day))))
+
+
+def check_freshness(settings: Settings) -> str:
+    """dbt source freshness of the landing; returns its one-line summary.
+
+    Raises:
+        FreshnessError: a landing source is older than its error threshold.
+    """
+    return source_freshness(settings)
 
 
 def publish_one(
     settings: Settings,
     workspace_id: str,
     day: str,
-    pairs: Iterable[Mapping[str, str]],
+    pairs: Iterable[Mapping[str, Any]],
     extracted: Iterable[Mapping[str, Any] | None],
 ) -> dict:
-    """Publish one workspace's snapshots, only if every one of its pairs was extracted this run.
+    """Publish one workspace's snapshots (``steps.publish``); ``extracted`` holds the extract
+    tasks' results, None for those that failed.
 
     Raises:
-        PublishSkipped: some pair of the workspace failed to extract, so the warehouse may
-            hold stale days for it; its previous snapshots stay as they were.
+        PublishFailed: the workspace, or some of its pairs, was not published (named).
     """
     done = {(e["workspace_id"], e["medium_id"]) for e in extracted if e}
-    missing = sorted(
-        f"{p['workspace_id']}/{p['medium_id'] or '*'}"
+    failed = {
+        (p["workspace_id"], p["medium_id"]): _windows(p.get("windows", []))
         for p in pairs
-        if p["workspace_id"] == workspace_id and (p["workspace_id"], p["medium_id"]) not in done
-    )
-    if missing:
-        raise PublishSkipped(
-            f"workspace {workspace_id}: extract failed for {', '.join(missing)}; not publishing"
-        )
-    files = publish(settings, [workspace_id], parse_day(day))
-    manifest = settings.exports_dir / workspace_id / "manifest.json"
-    return {"workspace_id": workspace_id, "files": files, "manifest": str(manifest)}
+        if (p["workspace_id"], p["medium_id"]) not in done
+    }
+    publication = steps.publish(settings, [workspace_id], parse_day(day), failed)
+    if publication.errors():
+        raise PublishFailed("; ".join(publication.errors()))
+    manifest = settings.exports_dir / workspace_id / MANIFEST_NAME
+    return {"workspace_id": workspace_id, "files": publication.files, "manifest": str(manifest)}

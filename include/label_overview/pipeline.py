@@ -1,31 +1,26 @@
-"""The whole job for a window of UTC days: extract → dbt build → publish snapshots.
+"""The CLI's whole job for a window of UTC days: the steps of ``steps`` in one process.
 
-The CLI's ``run`` calls ``run_pipeline``; the Airflow DAG calls the same steps as separate
-tasks (extract per pair, one build, publish per workspace).
+The Airflow DAGs run the same steps as separate tasks (``orchestration``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from label_overview import export, extract
+from label_overview import steps
 from label_overview.dynamo.concurrency import map_bounded
-from label_overview.locking import warehouse_lock
-from label_overview.report import build_reports, write_reports
 from label_overview.settings import Settings
-from label_overview.transform import BuildSummary, dbt_build
-from label_overview.warehouse import read_only
-from label_overview.windows import Window, iso_instant, trailing_window, with_lookback
+from label_overview.transform import BuildSummary
+from label_overview.windows import Window, iso_instant
 
 log = logging.getLogger(__name__)
 
 
 class PipelineError(RuntimeError):
-    """Some workspaces failed; the others were built and published. A rerun repairs it."""
+    """Some workspaces or pairs failed; the others were built and published. A rerun repairs it."""
 
 
 @dataclass
@@ -49,69 +44,67 @@ class RunSummary:
         )
 
 
+def new_run_id() -> str:
+    """A CLI run's id, recorded beside every partition it lands (Airflow's runs use theirs)."""
+    return f"cli__{iso_instant(int(time.time() * 1000))}"
+
+
 def run_pipeline(
-    settings: Settings, window: Window, *, workspace_ids: Sequence[str] | None = None
+    settings: Settings,
+    window: Window,
+    *,
+    workspace_ids: Sequence[str] | None = None,
+    run_id: str | None = None,
 ) -> RunSummary:
-    """Extract the window plus the lookback, build the warehouse, publish the snapshots.
+    """Plan, extract every pair, build the warehouse, publish the snapshots.
 
     Raises:
         PipelineError: after building and publishing what it could, when some pairs failed.
     """
+    run_id = run_id or new_run_id()
     summary = RunSummary(window)
-    pull_window = with_lookback(window, settings.lookback_days)
     started = time.monotonic()
-    with extract.open_client(settings) as client:
-        discovery = extract.discover_pairs(client, settings, workspace_ids)
-        pairs = discovery.pairs
-        log.info("extracting %s for %d pairs", pull_window, len(pairs))
-        outcomes = map_bounded(
-            lambda pair: extract.extract_pair(client, settings, pair, pull_window),
-            pairs,
-            settings.max_concurrency,
-        )
-    failed = {f"{workspace}/*": error for workspace, error in discovery.failed_workspaces.items()}
-    for pair, outcome in zip(pairs, outcomes, strict=True):
+    plan = steps.plan(settings, window, workspace_ids)
+    outcomes = map_bounded(
+        lambda pair_plan: steps.extract(settings, pair_plan, run_id),
+        plan.pairs,
+        settings.max_concurrency,
+    )
+    failed = {(workspace, None): error for workspace, error in plan.failed_workspaces.items()}
+    unlanded: dict[tuple[str, str | None], tuple[Window, ...]] = dict.fromkeys(failed, ())
+    for pair_plan, outcome in zip(plan.pairs, outcomes, strict=True):
+        pair = pair_plan.pair
         if outcome.error is not None:
-            failed[str(pair)] = outcome.error
+            failed[pair.workspace_id, pair.medium_id] = outcome.error
+            unlanded[pair.workspace_id, pair.medium_id] = pair_plan.windows
             log.error("extract failed for %s: %s", pair, outcome.error)
         else:
             summary.messages_landed += outcome.value.messages
             summary.responses_landed += outcome.value.overview_responses
-    summary.pairs = len(pairs)
+    summary.pairs = len(plan.pairs)
     summary.seconds["extract"] = time.monotonic() - started
 
     started = time.monotonic()
-    summary.build = dbt_build(settings, pull_window)
+    summary.build = steps.build(settings, plan.build_window)
     summary.seconds["build"] = time.monotonic() - started
 
     started = time.monotonic()
-    failed_workspaces = {name.split("/")[0] for name in failed}
-    healthy = sorted({pair.workspace_id for pair in pairs} - failed_workspaces)
-    summary.files_published = publish(settings, healthy, window.last_day)
+    publication = steps.publish(settings, plan.workspace_ids, plan.publish_day, unlanded)
+    summary.files_published = publication.files
     summary.seconds["export"] = time.monotonic() - started
 
+    problems = []
     if failed:
-        names = ", ".join(f"{name} ({error})" for name, error in sorted(failed.items()))
-        raise PipelineError(f"{len(failed)} pair(s) failed, others published: {names}")
+        names = sorted(_failure(pair, unlanded[pair], error) for pair, error in failed.items())
+        problems.append(f"{len(failed)} pair(s) failed, others published: {', '.join(names)}")
+    # The workspaces the failed pairs held back are named by those pairs already.
+    problems += publication.incomplete_lines()
+    if problems:
+        raise PipelineError("; ".join(problems))
     return summary
 
 
-def publish(settings: Settings, workspace_ids: Sequence[str], day: dt.date) -> int:
-    """Publish each workspace's trailing-window snapshots ending on ``day``, and its label trend
-    report beside them; returns the number of snapshots.
-
-    Snapshots need the message grain, so a ``label-overview``-only mode publishes nothing.
-    """
-    if settings.mode == "label-overview":
-        log.info("mode label-overview: snapshots need the message grain, none published")
-        return 0
-    published_at = iso_instant(int(time.time() * 1000))
-    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
-    with shared, read_only(settings.warehouse_path) as connection:
-        published = export.publish_workspaces(
-            connection, settings.exports_dir, workspace_ids, day, published_at=published_at
-        )
-        for workspace_id in workspace_ids:
-            reports = build_reports(connection, workspace_id, trailing_window(day))
-            write_reports(settings.exports_dir, workspace_id, reports)
-    return len(published)
+def _failure(pair: tuple[str, str | None], windows: Sequence[Window], error: Exception) -> str:
+    """ "W/M (2026-01-11..2026-01-13: the error)": the pair, the days it did not land, why."""
+    days = ", ".join(map(str, windows))
+    return f"{steps.pair_name(*pair)} ({f'{days}: ' if days else ''}{error})"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,16 @@ class ChannelReport:
 
 
 def build_reports(
-    connection: duckdb.DuckDBPyConnection, workspace_id: str, window: Window
+    connection: duckdb.DuckDBPyConnection,
+    workspace_id: str,
+    window: Window,
+    medium_ids: Iterable[str] | None = None,
 ) -> list[ChannelReport]:
-    """The report of every channel of a workspace for a window of at most 31 days."""
+    """The report of every channel of a workspace (or of ``medium_ids``) for a window of at
+    most 31 days."""
     pairs = warehouse_pairs(connection, [workspace_id])
+    if medium_ids is not None:
+        pairs = [pair for pair in pairs if pair[1] in set(medium_ids)]
     documents = label_overview_documents(connection, pairs, window)
     reports = []
     for _, medium_id in pairs:

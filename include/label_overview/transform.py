@@ -34,6 +34,10 @@ class TransformError(RuntimeError):
     """dbt build failed; the message names the failing nodes."""
 
 
+class FreshnessError(RuntimeError):
+    """The landing's newest fetch is older than its error threshold: the pulls have stopped."""
+
+
 @dataclass(frozen=True)
 class BuildSummary:
     """What one dbt build did, from its run_results.json."""
@@ -85,24 +89,89 @@ def dbt_test(settings: Settings, selection: str) -> BuildSummary:
 def _run_dbt(settings: Settings, arguments: list[str], window: Window | None = None) -> dict:
     """Run ``dbt ARGUMENTS`` on the project for ``window`` (None: every landed day); returns
     its run_results. Called under the lock."""
+    completed = _dbt_subprocess(settings, arguments, window)
+    results = _read_target_json(settings, "run_results.json")
+    if completed.returncode != 0:
+        output = completed.stdout + completed.stderr
+        raise TransformError(f"dbt {arguments[0]} failed: {_failure_line(results, output)}")
+    return results
+
+
+def _dbt_subprocess(
+    settings: Settings, arguments: list[str], window: Window | None = None
+) -> subprocess.CompletedProcess:
     settings.home.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [_dbt_executable(), *arguments, *_dbt_paths(settings)],
-        cwd=DBT_PROJECT_DIR,
+        cwd=settings.home,  # profiles.yml's warehouse path is relative to the data root
         env=_dbt_env(settings, window),
         capture_output=True,
         text=True,
         preexec_fn=_die_with_parent,
     )
-    results = _read_run_results(settings)
-    if completed.returncode != 0:
+    if (
+        completed.returncode != 0
+        and "Could not set lock on file" in completed.stdout + completed.stderr
+    ):
+        raise WarehouseBusyError(
+            f"warehouse busy: another process is writing {settings.warehouse_path}; retry later"
+        )
+    return completed
+
+
+# The landing sources whose freshness a mode's runs keep (dbt_project's sources YAML sets the
+# thresholds: LABEL_OVERVIEW_FRESHNESS_WARN_HOURS / _ERROR_HOURS, 26 and 50 by default).
+_FRESH_SOURCES = {
+    "messages": ("vip_message_fetches",),
+    "label-overview": ("label_overview_daily",),
+    "both": ("vip_message_fetches", "label_overview_daily"),
+}
+
+
+def source_freshness(settings: Settings) -> str:
+    """``dbt source freshness`` of the landing sources the mode fills; returns one line per
+    source's verdict, and logs the warnings.
+
+    Raises:
+        FreshnessError: a source's newest fetch is older than its error threshold, or the
+            landing has none.
+        WarehouseBusyError: another writer holds the warehouse.
+    """
+    selection = [f"source:landing.{name}" for name in _FRESH_SOURCES[settings.mode]]
+    with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
+        completed = _dbt_subprocess(settings, ["source", "freshness", "--select", *selection])
+    verdicts = [
+        _freshness_verdict(result)
+        for result in _read_target_json(settings, "sources.json").get("results", [])
+    ]
+    if not verdicts:
         output = completed.stdout + completed.stderr
-        if "Could not set lock on file" in output:
-            raise WarehouseBusyError(
-                f"warehouse busy: another process is writing {settings.warehouse_path}; retry later"
-            )
-        raise TransformError(f"dbt {arguments[0]} failed: {_failure_line(results, output)}")
-    return results
+        raise FreshnessError(f"dbt source freshness failed: {_failure_line({}, output)}")
+    for status, line in verdicts:
+        if status == "warn":
+            log.warning("freshness: %s", line)
+    stale = [line for status, line in verdicts if status not in ("pass", "warn")]
+    if stale:
+        raise FreshnessError("; ".join(stale))
+    return "; ".join(line for _, line in verdicts)
+
+
+def _freshness_verdict(result: dict) -> tuple[str, str]:
+    """(status, one line naming the source, its newest fetch and the thresholds)."""
+    name = ".".join(result["unique_id"].split(".")[-2:])
+    status = result["status"]
+    if status == "runtime error":
+        reason = (result.get("error") or "unknown error").strip().splitlines()[0]
+        return status, f"{name}: its freshness could not be read: {reason}"
+    # dbt reads "no fetch time at all" as infinitely long ago.
+    if result["max_loaded_at"].startswith("0001-01-01"):
+        return status, f"{name} is stale: the landing holds no fetch time"
+    word = {"pass": "fresh", "warn": "getting stale", "error": "stale"}[status]
+    age_h = result["max_loaded_at_time_ago_in_s"] / 3600
+    return status, (
+        f"{name} is {word}: newest fetch {result['max_loaded_at']}, {age_h:.1f} h ago"
+        f" (warn after {_limit(result, 'warn_after')}, error after {_limit(result, 'error_after')})"
+    )
 
 
 def publish_read_copy(settings: Settings) -> None:
@@ -157,8 +226,13 @@ def _dbt_env(settings: Settings, window: Window | None) -> dict[str, str]:
     return env
 
 
-def _read_run_results(settings: Settings) -> dict:
-    path = settings.home / "dbt" / "target" / "run_results.json"
+def _limit(result: dict, name: str) -> str:
+    criterion = result.get("criteria", {}).get(name) or {}
+    return f"{criterion.get('count')} {criterion.get('period', 'hour')[0]}"  # "26 h"
+
+
+def _read_target_json(settings: Settings, name: str) -> dict:
+    path = settings.home / "dbt" / "target" / name
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

@@ -61,7 +61,7 @@ def bucket_key(day: dt.date, group_by: str) -> str:
     return (week_monday(day) if group_by == "week" else day).isoformat()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Window:
     """An inclusive range of whole UTC days."""
 

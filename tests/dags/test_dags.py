@@ -46,12 +46,12 @@ def test_dags_load_without_errors(airflow_db, record_property):
         assert dag.default_args["retries"] == 2
         assert {t.task_id for t in dag.tasks} == {
             "plan",
-            "discover",
+            "list_pairs",
             "extract",
             "build",
             "list_workspaces",
             "publish",
-        }
+        } | ({"freshness"} if dag_id == "label_overview_daily" else set())
         assert dag.get_task("build").pool == "duckdb_writer"
         assert dag.get_task("extract").pool == "dynamo_api"
 
@@ -63,14 +63,15 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
     for day in days:
         run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
         assert run.state == "success", states
-    result = cli(
-        pipeline_env(emulator, dataset, by_cli), "run", "--from", str(days[0]), "--to", str(days[1])
-    )
-    assert result.returncode == 0, result.stderr
+    # The same two days as two CLI runs: the first lands its whole trailing window.
+    for day in days:
+        result = cli(
+            pipeline_env(emulator, dataset, by_cli), "run", "--from", str(day), "--to", str(day)
+        )
+        assert result.returncode == 0, result.stderr
     assert marts_rows(by_airflow) == marts_rows(by_cli)
-    cli_files = published_snapshots(by_cli)
     airflow_files = published_snapshots(by_airflow)
-    assert {p: b for p, b in airflow_files.items() if p in cli_files} == cli_files
+    assert airflow_files == published_snapshots(by_cli)
     first_window = f"{days[0] - dt.timedelta(days=30)}_{days[0]}.json"
     assert any(p.endswith(first_window) for p in airflow_files)
     assert_secret_not_in_airflow_metadata(dataset.api_keys[0]["secret"])
@@ -130,23 +131,37 @@ def test_backfill_of_40_days_equals_one_cli_run(dagbag, emulator, dataset, tmp_p
     point_airflow_at(monkeypatch, emulator, dataset, by_airflow)
     first, last = DATA_START - dt.timedelta(days=15), DATA_START + dt.timedelta(days=24)
     assert (last - first).days + 1 == 40
+    emulator.control.clear_requests()
     run, states = _run(
         dagbag, "label_overview_backfill", conf={"from": str(first), "to": str(last)}
     )
     assert run.state == "success", states
+    by_airflow_requests = requested(emulator)
     result = cli(
-        pipeline_env(emulator, dataset, by_cli),
-        "run",
-        "--from",
-        str(first),
-        "--to",
-        str(last),
-        "--lookback-days",
-        "0",
+        pipeline_env(emulator, dataset, by_cli), "run", "--from", str(first), "--to", str(last)
     )
     assert result.returncode == 0, result.stderr
+    # One planning rule: the same days pulled with the same requests, the lookback included.
+    assert requested(emulator) == by_airflow_requests
+    assert (
+        "/v1/vip-messages",
+        (
+            ("from", str(first - dt.timedelta(days=2))),
+            ("limit", "500"),
+            ("mediumId", dataset.channels_of(dataset.vip_workspace_ids()[0])[0]["id"]),
+            ("to", str(first + dt.timedelta(days=28))),
+            ("workspaceId", dataset.vip_workspace_ids()[0]),
+        ),
+    ) in by_airflow_requests
     assert marts_rows(by_airflow) == marts_rows(by_cli)
     assert published_snapshots(by_airflow) == published_snapshots(by_cli)
+
+
+def requested(emulator) -> set[tuple[str, tuple]]:
+    """The (path, query) of every request since the last call, then clears the log."""
+    requests = {(r["path"], tuple(sorted(r["query"].items()))) for r in emulator.control.requests()}
+    emulator.control.clear_requests()
+    return requests
 
 
 @pytest.mark.parametrize("conf", [{"from": "2026-06-05", "to": "2026-06-01"}])

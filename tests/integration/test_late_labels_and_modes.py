@@ -84,7 +84,7 @@ def _counts(home, table):
             for (c,) in connection.execute(
                 "select column_name from information_schema.columns"
                 f" where table_schema = 'marts' and table_name = '{table}'"
-                " and column_name <> 'counted_from'"
+                " and column_name not in ('counted_from', 'days_covered')"
                 " order by ordinal_position"
             ).fetchall()
         ]
@@ -112,6 +112,29 @@ def test_label_overview_mode_counts_equal_message_counts(tmp_path, emulator, dat
         assert from_messages, table
         assert _counts(by_api, table) == from_messages, table
     assert marts_rows(by_api)["rpt_label_overview_reconciliation"] == []
+    # How much of a week is behind its numbers differs by mode: the API's weekly answers hold
+    # whole past weeks; the messages hold the days landed, from Friday 2026-05-22 (the first
+    # day of the trailing window) on.
+    assert _days_covered(by_api) == {dt.date(2026, 5, 18): 7, **dict.fromkeys(WEEKS, 7)}
+    assert _days_covered(by_messages) == {dt.date(2026, 5, 18): 3, **dict.fromkeys(WEEKS, 7)}
+
+
+WEEKS = [dt.date(2026, 5, 25), dt.date(2026, 6, 1), dt.date(2026, 6, 8), dt.date(2026, 6, 15)]
+
+
+def _days_covered(home) -> dict[dt.date, int]:
+    """Each week's days_covered, the same for every pair and in both weekly marts."""
+    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = connection.execute(
+            """select distinct week_start, days_covered from marts.fct_activity_weekly
+               union
+               select distinct week_start, days_covered from marts.fct_label_counts_weekly"""
+        ).fetchall()
+    finally:
+        connection.close()
+    assert len(rows) == len({week for week, _ in rows}), rows
+    return dict(rows)
 
 
 def test_both_mode_reconciles_with_no_difference(tmp_path, emulator, dataset):

@@ -41,7 +41,7 @@ def built(tmp_path_factory, dataset_dir, dataset):
 def test_dbt_unit_tests_pass_on_the_built_warehouse(built):
     # Nightly builds leave them out; they run here, once per change.
     summary = dbt_test(Settings(home=built["home"]), "test_type:unit")
-    assert (summary.unit_tests, summary.tests_passed, summary.models) == (5, 5, 0)
+    assert (summary.unit_tests, summary.tests_passed, summary.models) == (6, 6, 0)
 
 
 def copy_of_built_home(built, tmp_path):
@@ -283,3 +283,46 @@ def test_rerunning_changes_nothing(built):
     assert whole.returncode == 0, whole.stderr
     assert marts_rows(home) == marts
     assert exported_files(home) == files
+
+
+def test_export_for_days_never_landed_says_so_and_prints_nothing(built, dataset):
+    # The run landed its trailing window, 2026-05-22..2026-06-21: April was never pulled.
+    workspace_id = dataset.vip_workspace_ids()[0]
+    medium_id = min(channel["id"] for channel in dataset.channels_of(workspace_id))
+    result = cli(
+        built["env"],
+        "export",
+        "--workspace",
+        workspace_id,
+        "--medium",
+        medium_id,
+        "--from",
+        "2026-04-25",
+        "--to",
+        "2026-05-23",
+        "--group-by",
+        "week",
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"label-overview export: error: {workspace_id}/{medium_id}: 2026-04-25..2026-05-21"
+        " never landed; land them with `label-overview run --from 2026-04-25 --to 2026-05-21"
+        f" --workspace {workspace_id}`\n"
+    )
+    report = cli(
+        built["env"],
+        "report",
+        "--workspace",
+        workspace_id,
+        "--from",
+        "2026-04-25",
+        "--to",
+        "2026-05-23",
+    )
+    assert report.returncode == 1
+    assert report.stdout == ""
+    assert report.stderr.startswith(
+        f"label-overview report: error: {workspace_id}/{medium_id}: 2026-04-25..2026-05-21 never"
+    )
+    assert report.stderr.count("\n") == 1

@@ -12,6 +12,7 @@ from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
 from tests.conftest import (
     DATA_START,
+    api_answers,
     cli,
     exported_files,
     marts_rows,
@@ -97,9 +98,9 @@ def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, d
         emulator.control.disconnect_channel(gone.workspace_id, gone.medium_id)
         window = Window(DATA_START, DATA_START)
         with pytest.raises(Exception, match="Channel is not connected to the workspace") as raised:
-            extract_pair(client, settings, gone, window)
+            extract_pair(client, settings, gone, [window], run_id="test")
         assert raised.value.status == 400
-        assert extract_pair(client, settings, pairs[1], window).messages > 0
+        assert extract_pair(client, settings, pairs[1], [window], run_id="test").messages > 0
 
 
 def test_an_organization_without_vip_workspaces_runs_and_publishes_nothing(tmp_path, dataset):
@@ -112,3 +113,33 @@ def test_an_organization_without_vip_workspaces_runs_and_publishes_nothing(tmp_p
     assert result.returncode == 0, result.stderr
     assert ": 0 workspace×channel pairs" in result.stdout
     assert not (tmp_path / "exports").exists() or exported_files(tmp_path) == {}
+
+
+def test_a_channel_whose_pulls_always_fail_holds_back_its_workspace_alone(
+    tmp_path, emulator, dataset
+):
+    env = pipeline_env(emulator, dataset, tmp_path)
+    day = DATA_START + dt.timedelta(days=9)
+    assert cli(env, "run", "--from", str(day), "--to", str(day)).returncode == 0
+    failing = dataset.vip_workspace_ids()[0]
+    channel = dataset.channels_of(failing)[0]["id"]
+    before = {p: b for p, b in exported_files(tmp_path).items() if p.startswith(f"{failing}/")}
+    emulator.control.set_faults(failing_channels=[f"{failing}/{channel}"])
+    next_day = day + dt.timedelta(days=1)
+    result = cli(env, "run", "--from", str(next_day), "--to", str(next_day))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "label-overview run: error: 1 pair(s) failed, others published:"
+        f" {failing}/{channel} ({next_day - dt.timedelta(days=2)}..{next_day}: /vip-messages"
+    )
+    after = exported_files(tmp_path)
+    assert {p: b for p, b in after.items() if p.startswith(f"{failing}/")} == before
+    emulator.control.set_faults(failing_channels=[])
+    others = {
+        path: body
+        for path, body in api_answers(emulator, dataset, next_day).items()
+        if not path.startswith(f"{failing}/")
+    }
+    assert others
+    assert {p: b for p, b in after.items() if p in others} == others

@@ -15,7 +15,8 @@ bucket_activity as (
         responses.group_by,
         responses.period_start,
         (buckets.value ->> 'userMessages')::bigint as user_messages,
-        (buckets.value ->> 'activeConversations')::bigint as active_conversations
+        (buckets.value ->> 'activeConversations')::bigint as active_conversations,
+        responses.fetched_at
     from responses,
         json_each(responses.response -> 'activity') as buckets
 

@@ -5,6 +5,8 @@
 ) }}
 
 -- Distinct active conversations per ISO week come from the message grain, never from days.
+-- days_covered says how much of the week is behind the numbers, so a partial week (the first
+-- of a history, the current one) is never read as a quiet one.
 with
 
 user_messages as (
@@ -27,12 +29,14 @@ api_activity as (
 
 pulled_weeks as (
 
-    select distinct
+    select
         workspace_id,
         channel_id,
-        date_trunc('week', sent_on)::date as week_start
+        date_trunc('week', sent_on)::date as week_start,
+        count(*)::integer as days_covered
     from message_partitions
     where {{ run_weeks_predicate("date_trunc('week', sent_on)::date") }}
+    group by all
 
 ),
 
@@ -58,6 +62,7 @@ from_messages as (
         pulled_weeks.week_start,
         coalesce(message_activity.user_messages, 0) as user_messages,
         coalesce(message_activity.active_conversations, 0) as active_conversations,
+        pulled_weeks.days_covered,
         'messages' as counted_from
     from pulled_weeks
     left join message_activity using (workspace_id, channel_id, week_start)
@@ -72,6 +77,9 @@ from_api as (
         period_start as week_start,
         user_messages,
         active_conversations,
+        -- A weekly response is pulled for the whole ISO week: it holds the days that had
+        -- begun when the API answered.
+        least(7, date_diff('day', period_start, fetched_at::date) + 1)::integer as days_covered,
         'label_overview' as counted_from
     from api_activity
     where group_by = 'week'
@@ -100,5 +108,6 @@ select
     week_start,
     user_messages,
     active_conversations,
+    days_covered,
     counted_from
 from unioned

@@ -26,6 +26,13 @@ api_label_counts as (
 
 ),
 
+-- The week's coverage, as the activity baseline of the same week counts it.
+weekly_activity as (
+
+    select * from {{ ref('fct_activity_weekly') }}
+
+),
+
 from_messages as (
 
     select
@@ -74,11 +81,16 @@ unioned as (
 )
 
 select
-    workspace_id,
-    channel_id,
-    week_start,
-    label,
-    message_count,
-    unique_conversations,
-    counted_from
+    unioned.workspace_id,
+    unioned.channel_id,
+    unioned.week_start,
+    unioned.label,
+    unioned.message_count,
+    unioned.unique_conversations,
+    weekly_activity.days_covered,
+    unioned.counted_from
 from unioned
+left join weekly_activity
+    on weekly_activity.workspace_id = unioned.workspace_id
+    and weekly_activity.channel_id = unioned.channel_id
+    and weekly_activity.week_start = unioned.week_start

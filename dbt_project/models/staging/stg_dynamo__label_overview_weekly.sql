@@ -12,6 +12,7 @@ renamed as (
         ----------  ids
         workspace_id,
         medium_id as channel_id,
+        "runId" as run_id,
 
         ---------- dimensions
         request,

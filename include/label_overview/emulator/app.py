@@ -122,6 +122,9 @@ class Emulator:
         workspace_id = request.query_params.get("workspaceId")
         if endpoint in DATA_ENDPOINTS and workspace_id in self.faults.failing_workspaces:
             return JSONResponse({"message": "Workspace not found"}, status_code=404)
+        channel = f"{workspace_id}/{request.query_params.get('mediumId')}"
+        if endpoint in DATA_ENDPOINTS and channel in self.faults.failing_channels:
+            return JSONResponse({"message": "Channel not found"}, status_code=404)
         if workspace_id in self.faults.unavailable_workspaces:
             return JSONResponse({"message": "Service unavailable"}, status_code=503)
         fault = self.faults.draw()

@@ -30,6 +30,7 @@ _SETTINGS = {
     "latencyMs": ("latency_ms", int),
     "retryAfterS": ("retry_after_s", int),
     "failingWorkspaces": ("failing_workspaces", set),
+    "failingChannels": ("failing_channels", set),
     "unavailableWorkspaces": ("unavailable_workspaces", set),
     "seed": ("seed", int),
     "corruptions": ("corruptions", dict),
@@ -43,8 +44,9 @@ class Faults:
     ``fail_rate`` of vendor requests fail, evenly among 429 (with Retry-After), 500, 503 and a
     connection dropped mid-response, drawn from ``random.Random(seed)`` so a run repeats.
     Data pulls (vip-messages, export, label-overview) of ``failing_workspaces`` answer 404
-    while discovery still lists them, as when a workspace is deleted mid-run; every request
-    naming one of ``unavailable_workspaces`` answers 503. ``corruptions`` queues bad bodies
+    while discovery still lists them, as when a workspace is deleted mid-run, and so do the
+    data pulls of ``failing_channels`` ("workspaceId/mediumId"); every request naming one of
+    ``unavailable_workspaces`` answers 503. ``corruptions`` queues bad bodies
     for an endpoint's next 200 answers: ``{"vip-messages": ["wrong_type", ...]}`` ("ok" lets
     one answer through).
     """
@@ -54,6 +56,7 @@ class Faults:
     retry_after_s: int = 1
     seed: int = 0
     failing_workspaces: set[str] = field(default_factory=set)
+    failing_channels: set[str] = field(default_factory=set)
     unavailable_workspaces: set[str] = field(default_factory=set)
     clock_offset_s: float = 0.0
     corruptions: dict[str, list[str]] = field(default_factory=dict)
@@ -104,7 +107,7 @@ class Faults:
                 for key, value in changes.items():
                     attribute, read = _SETTINGS[key]
                     if read is set and not isinstance(value, list):
-                        raise TypeError(f"{key} must be a list of workspace ids")
+                        raise TypeError(f"{key} must be a list of ids")
                     setattr(self, attribute, read(value))
                 self._check()
             except (TypeError, ValueError):

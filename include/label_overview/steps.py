@@ -1,0 +1,220 @@
+"""The run's steps, shared by the CLI and Airflow: plan → extract (one pair) → build → publish.
+
+Each step is a plain function over plain values and decides its policy once. The CLI's ``run``
+(``pipeline.run_pipeline``) is a loop over them; each Airflow task calls one
+(``orchestration``), so a parameter followed from either passes through the same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from label_overview import coverage, export
+from label_overview.extract import Pair, PairExtract, discover_pairs, extract_pair, open_client
+from label_overview.locking import warehouse_lock
+from label_overview.report import build_reports, write_reports
+from label_overview.settings import Settings
+from label_overview.transform import BuildSummary, dbt_build
+from label_overview.warehouse import read_only
+from label_overview.windows import Window, iso_instant, trailing_window, with_lookback
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """The days one pair pulls this run, as runs of consecutive days."""
+
+    pair: Pair
+    windows: tuple[Window, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run does: the days it was asked for, each pair's days to pull, and the
+    workspaces whose channels could not be listed (they fail; the others go on)."""
+
+    request: Window
+    lookback_days: int
+    pairs: tuple[PairPlan, ...]
+    failed_workspaces: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def publish_day(self) -> dt.date:
+        """The last day of the trailing 31-day window the run publishes."""
+        return self.request.last_day
+
+    @property
+    def build_window(self) -> Window:
+        """The days dbt rebuilds: every day any pair pulls, and the request with its lookback."""
+        windows = [with_lookback(self.request, self.lookback_days)]
+        windows += [window for pair in self.pairs for window in pair.windows]
+        return Window(min(w.first_day for w in windows), max(w.last_day for w in windows))
+
+    @property
+    def workspace_ids(self) -> list[str]:
+        return sorted({p.pair.workspace_id for p in self.pairs} | set(self.failed_workspaces))
+
+
+def planned_days(request: Window, lookback_days: int, landed: set[dt.date]) -> dict[dt.date, str]:
+    """The planning rule: the days a pair pulls for a run, each with its reason.
+
+    For a run whose last day is D: the requested days, the lookback before them (late labels
+    are re-pulled), and every day of the trailing publish window [D−30, D] never landed for
+    the pair, so a first run lands the whole window and a hole left by a failed day is filled
+    by the next run.
+    """
+    reasons = {
+        day: "never landed" for day in trailing_window(request.last_day).days() if day not in landed
+    }
+    reasons.update(_requested_days(request, lookback_days))
+    return dict(sorted(reasons.items()))
+
+
+def _requested_days(request: Window, lookback_days: int) -> dict[dt.date, str]:
+    """Every pair's days: the request and its lookback."""
+    return {
+        day: "requested" if day >= request.first_day else "lookback"
+        for day in with_lookback(request, lookback_days).days()
+    }
+
+
+def plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | None = None) -> Plan:
+    """List the VIP workspace × channel pairs (landing the reference files) and plan each
+    pair's days from the landing's partitions (``planned_days``); logs what and why.
+
+    Raises:
+        WindowError: the request is reversed.
+        LookupError: a requested workspace is unknown or not VIP.
+    """
+    request.check()
+    with open_client(settings) as client:
+        discovery = discover_pairs(client, settings, workspace_ids)
+    pairs, gaps = [], {}
+    for pair in discovery.pairs:
+        landed = coverage.landed_days(
+            settings.landing_dir, pair.workspace_id, pair.medium_id, settings.mode
+        )
+        days = planned_days(request, settings.lookback_days, landed)
+        pairs.append(PairPlan(pair, tuple(coverage.day_runs(days))))
+        never = [day for day, reason in days.items() if reason == "never landed"]
+        if never:
+            gaps[pair] = never
+    run_plan = Plan(request, settings.lookback_days, tuple(pairs), discovery.failed_workspaces)
+    common = _requested_days(request, settings.lookback_days)
+    log.info("plan for %d pairs: %s", len(pairs), _reasons_line(common))
+    for pair, never in sorted(gaps.items()):
+        log.info("plan %s: %s: never landed", pair, coverage.describe_days(never))
+    return run_plan
+
+
+def _reasons_line(days: Mapping[dt.date, str]) -> str:
+    by_reason: dict[str, list[dt.date]] = defaultdict(list)
+    for day, reason in days.items():
+        by_reason[reason].append(day)
+    return "; ".join(
+        f"{coverage.describe_days(found)}: {reason}" for reason, found in by_reason.items()
+    )
+
+
+def pair_name(workspace_id: str, medium_id: str | None) -> str:
+    """``W/M``, or ``W/*`` for a workspace whose channels could not be listed."""
+    return f"{workspace_id}/{medium_id or '*'}"
+
+
+def extract(settings: Settings, pair_plan: PairPlan, run_id: str) -> PairExtract:
+    """Pull and land one pair's planned days."""
+    with open_client(settings) as client:
+        return extract_pair(client, settings, pair_plan.pair, pair_plan.windows, run_id=run_id)
+
+
+def build(settings: Settings, window: Window) -> BuildSummary:
+    """One ``dbt build`` of the marts for ``window``, and the analysts' read copy."""
+    return dbt_build(settings, window)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What publishing did: files written, workspaces held back by a failed extract, and pairs
+    held back because their window has days never landed."""
+
+    files: int = 0
+    skipped: Mapping[str, list[str]] = field(default_factory=dict)
+    incomplete: Mapping[tuple[str, str], list[dt.date]] = field(default_factory=dict)
+    window: Window | None = None
+
+    def errors(self) -> list[str]:
+        """One line per workspace or pair not published."""
+        return self.skipped_lines() + self.incomplete_lines()
+
+    def skipped_lines(self) -> list[str]:
+        return [
+            f"workspace {workspace_id}: extract failed for {', '.join(sorted(pairs))};"
+            " not publishing"
+            for workspace_id, pairs in sorted(self.skipped.items())
+        ]
+
+    def incomplete_lines(self) -> list[str]:
+        return [
+            f"{workspace_id}/{medium_id}: {coverage.describe_days(days)} never landed;"
+            f" not publishing its {self.window} snapshots"
+            for (workspace_id, medium_id), days in sorted(self.incomplete.items())
+        ]
+
+
+def publish(
+    settings: Settings,
+    workspace_ids: Iterable[str],
+    day: dt.date,
+    failed_pairs: Mapping[tuple[str, str | None], Sequence[Window]] | None = None,
+) -> Publication:
+    """Publish the trailing 31-day snapshots ending on ``day`` and the label trend reports.
+
+    A workspace with a pair whose extract failed this run (``failed_pairs``: the pair, channel
+    None for a workspace whose channels could not be listed, and the days it was to land)
+    publishes nothing: the warehouse may hold stale days for it. Of the others, a pair is
+    published only when every day of the window is landed; otherwise nothing of it is written
+    and its previous files stay.
+    Snapshots need the message grain, so a ``label-overview``-only mode publishes nothing.
+    """
+    workspace_ids = set(workspace_ids)
+    skipped: dict[str, list[str]] = defaultdict(list)
+    for (workspace_id, medium_id), windows in (failed_pairs or {}).items():
+        if workspace_id in workspace_ids:
+            days = f" ({', '.join(map(str, windows))})" if windows else ""
+            skipped[workspace_id].append(pair_name(workspace_id, medium_id) + days)
+    healthy = sorted(workspace_ids - set(skipped))
+    window = trailing_window(day)
+    if settings.mode == "label-overview":
+        log.info("mode label-overview: snapshots need the message grain, none published")
+        return Publication(skipped=dict(skipped), window=window)
+    published_at = iso_instant(int(time.time() * 1000))
+    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.warehouse_path) as connection:
+        pairs = export.warehouse_pairs(connection, healthy)
+        covered = coverage.window_coverage(connection, pairs, window)
+        complete = [pair for pair in pairs if not covered[pair].missing]
+        written = export.write_snapshots(
+            connection,
+            settings.exports_dir,
+            complete,
+            window,
+            {pair: (covered[pair].fetched_from, covered[pair].fetched_to) for pair in complete},
+        )
+        for workspace_id in healthy:
+            export.write_manifest(
+                settings.exports_dir / workspace_id,
+                workspace_id,
+                published_at=published_at,
+                written=written,
+            )
+            channels = [m for w, m in complete if w == workspace_id]
+            reports = build_reports(connection, workspace_id, window, channels)
+            write_reports(settings.exports_dir, workspace_id, reports)
+    incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
+    return Publication(len(written), dict(skipped), incomplete, window)
