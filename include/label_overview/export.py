@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,8 @@ def label_overview_bodies(
     """
     window.check(MAX_WINDOW_DAYS)
     # A cursor of its own: a result the caller left open on ``connection`` would stand in the
-    # way of defining the function, and the macro ends with the cursor.
-    with connection.cursor() as cursor:
-        _define_json_text(cursor)
+    # way of defining the function. The function and the macro live as long as the cursor.
+    with connection.cursor() as cursor, _json_text_defined(cursor):
         rows = cursor.execute(
             _DOCUMENTS_SQL,
             {
@@ -106,25 +106,34 @@ def label_overview_bodies(
     return {(w, m, g): body.encode() for w, m, g, body in rows}
 
 
-def _define_json_text(connection: duckdb.DuckDBPyConnection) -> None:
-    """``json_text(s)``: ``s`` as a JSON string, exactly as ``render_label_overview`` writes it.
+@contextmanager
+def _json_text_defined(cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``json_text(s)``: ``s`` as a JSON string, exactly as ``render_label_overview`` writes it,
+    defined on ``cursor`` while the block runs.
 
     DuckDB's ``to_json`` escapes alike except for nine control characters (it writes
-    ``\\u001F`` where orjson writes ``\\u001f``): strings holding them go through orjson.
+    ``\\u001F`` where orjson writes ``\\u001f``): strings holding them go through a Python
+    function, ``orjson_text``. DuckDB keeps a Python function in the database's catalog but
+    calls it through the connection that made it, so it is removed before that connection
+    closes: left behind, the next export would find it defined and crash calling into a closed
+    cursor.
     """
     from duckdb.sqltypes import VARCHAR
 
-    try:
-        connection.create_function(
-            "orjson_text", lambda text: orjson.dumps(text).decode(), [VARCHAR], VARCHAR
-        )
-    except duckdb.CatalogException:  # defined by an earlier export on this database
-        pass
-    connection.execute(
-        r"""create or replace temp macro json_text(text) as if(
-                regexp_matches(text, '[\x0b\x0e-\x1f]'), orjson_text(text), to_json(text)::varchar
-            )"""
+    cursor.create_function(
+        "orjson_text", lambda text: orjson.dumps(text).decode(), [VARCHAR], VARCHAR
     )
+    try:
+        cursor.execute(
+            r"""create or replace temp macro json_text(text) as if(
+                    regexp_matches(text, '[\x0b\x0e-\x1f]'),
+                    orjson_text(text),
+                    to_json(text)::varchar
+                )"""
+        )
+        yield
+    finally:
+        cursor.remove_function("orjson_text")
 
 
 # Aggregates as three grouping sets per fact (day bucket, week bucket, window total), then

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from label_overview import landing
 from label_overview.dynamo.client import DynamoClient
-from label_overview.dynamo.errors import DynamoError
+from label_overview.dynamo.errors import DynamoError, ResponseFormatError
 from label_overview.dynamo.retry import RetryPolicy
+from label_overview.landing import LandingError
 from label_overview.settings import Settings
 from label_overview.windows import Window, iso_instant
 
@@ -68,8 +70,11 @@ def discover_pairs(
 ) -> Discovery:
     """List VIP workspaces × their channels and land the reference snapshots dbt's dims read.
 
-    A workspace whose channel list fails is reported in ``failed_workspaces`` rather than
-    stopping the others.
+    The reference files are a snapshot of the API's current answer: a workspace no longer
+    listed as VIP loses its channel list (its history lives in the messages). What the listings
+    hold that cannot be landed safely fails its workspace alone, in ``failed_workspaces``; so
+    does a channel list that cannot be read. Harmless oddities (a repeated row, a type this
+    project does not know) are kept once and logged.
 
     Args:
         client: an open API client.
@@ -78,28 +83,77 @@ def discover_pairs(
 
     Raises:
         LookupError: a requested workspace is unknown or not VIP.
+        ResponseFormatError: /workspaces did not answer a list.
     """
-    workspaces = client.workspaces()
+    workspaces, failed = _distinct_rows(
+        client.workspaces(), "/workspaces", matters=lambda row: row.get("type") == "VIP"
+    )
     vip_ids = [w["id"] for w in workspaces if w.get("type") == "VIP"]
     if workspace_ids:
-        unknown = sorted(set(workspace_ids) - set(vip_ids))
+        unknown = sorted(set(workspace_ids) - set(vip_ids) - set(failed))
         if unknown:
             raise LookupError(f"not a VIP workspace of this organization: {', '.join(unknown)}")
         vip_ids = [w for w in vip_ids if w in set(workspace_ids)]
+        failed = {name: error for name, error in failed.items() if name in set(workspace_ids)}
     landing.write_json_lines(landing.reference_workspaces_path(settings.landing_dir), workspaces)
-    pairs, failed = [], {}
+    landing.remove_channel_lists_except(
+        settings.landing_dir, {w["id"] for w in workspaces if w.get("type") == "VIP"}
+    )
+    pairs = []
     for workspace_id in vip_ids:
         try:
-            channels = client.channels(workspace_id)
-        except DynamoError as error:
-            log.error("listing the channels of %s failed: %s", workspace_id, error)
-            failed[workspace_id] = f"listing its channels failed: {error}"
+            path = landing.reference_channels_path(settings.landing_dir, workspace_id)
+            channels, problems = _distinct_rows(client.channels(workspace_id), "/channels")
+            if problems:
+                raise ResponseFormatError("; ".join(f"{k} {v}" for k, v in problems.items()))
+            for channel in channels:
+                landing.safe_id(channel["id"], what="channel id")
+        except (DynamoError, LandingError) as error:
+            name = landing.shown_id(workspace_id)
+            log.error("listing the channels of %s failed: %s", name, error)
+            failed[name] = f"listing its channels failed: {error}"
             continue
-        landing.write_json_lines(
-            landing.reference_channels_path(settings.landing_dir, workspace_id), channels
-        )
+        landing.write_json_lines(path, channels)
         pairs.extend(Pair(workspace_id, channel["id"]) for channel in channels)
     return Discovery(sorted(pairs), failed)
+
+
+def _distinct_rows(
+    listed: object, path: str, *, matters: Callable[[dict], bool] = lambda row: True
+) -> tuple[list[dict], dict[str, str]]:
+    """A reference listing's rows with an id, each id once, and the problems of the rows that
+    ``matters`` says are pulled (by shortened id, or ``item N`` for a row without one).
+
+    A row repeated with the same fields is kept once. Rows that cannot be kept (no id, or one
+    id listed with different fields) are dropped; where none of them matters that is only
+    logged.
+
+    Raises:
+        ResponseFormatError: the listing is not a list.
+    """
+    if not isinstance(listed, list):
+        raise ResponseFormatError(f"{path} answered {type(listed).__name__}, not a list")
+    by_id: dict[str, list[dict]] = defaultdict(list)
+    problems: dict[str, str] = {}
+    for index, row in enumerate(listed):
+        if isinstance(row, dict) and isinstance(row.get("id"), str) and row["id"]:
+            if row in by_id[row["id"]]:
+                log.warning("%s lists %s twice: kept once", path, landing.shown_id(row["id"]))
+            else:
+                by_id[row["id"]].append(row)
+        elif not isinstance(row, dict) or matters(row):
+            problems[f"{path} item {index}"] = "has no id"
+        else:
+            log.warning("%s item %d has no id: dropped", path, index)
+    kept = []
+    for key, rows in by_id.items():
+        if len(rows) == 1:
+            kept.append(rows[0])
+        elif any(matters(row) for row in rows):
+            problems[landing.shown_id(key)] = "is listed twice with different fields"
+        else:
+            log.warning("%s lists %s twice with different fields: dropped", path, key)
+    return kept, problems
 
 
 def extract_pair(

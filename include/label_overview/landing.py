@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -31,7 +32,7 @@ import orjson
 
 from label_overview.windows import DAY_MS, day_start_ms
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 # Fields every metric needs; userName and text are personal data kept only on request.
 PERSONAL_FIELDS = ("userName", "text")
 # Added to each landed message: its line in the partition file (see MessagePartitions).
@@ -47,9 +48,19 @@ class LandingError(ValueError):
 
 def safe_id(value: object, *, what: str) -> str:
     """Return ``value`` if it can name a partition directory, else raise LandingError."""
-    if not isinstance(value, str) or not _SAFE_ID.match(value) or ".." in value:
-        raise LandingError(f"{what} {value!r} is not a safe identifier for a landing path")
+    if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
+        raise LandingError(
+            f"{what} '{shown_id(value)}' is not a safe identifier for a landing path"
+        )
     return value
+
+
+def shown_id(value: object, limit: int = 80) -> str:
+    """An id as a message shows it: control characters escaped, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def message_partition_path(landing: Path, workspace_id: str, medium_id: str, day: dt.date) -> Path:
@@ -84,6 +95,14 @@ def reference_workspaces_path(landing: Path) -> Path:
 def reference_channels_path(landing: Path, workspace_id: str) -> Path:
     workspace = safe_id(workspace_id, what="workspace id")
     return landing / "reference" / "channels" / f"workspace_id={workspace}" / "channels.jsonl"
+
+
+def remove_channel_lists_except(landing: Path, workspace_ids: set[str]) -> None:
+    """Delete the channel lists of every workspace not in ``workspace_ids``: the reference files
+    are a snapshot of the API's answer, and a workspace gone from it keeps only its messages."""
+    for folder in (landing / "reference" / "channels").glob("workspace_id=*"):
+        if folder.name.removeprefix("workspace_id=") not in workspace_ids:
+            shutil.rmtree(folder)
 
 
 def _pair_dir(table_dir: Path, workspace_id: str, medium_id: str) -> Path:

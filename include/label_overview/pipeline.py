@@ -96,7 +96,8 @@ def run_pipeline(
     problems = []
     if failed:
         names = sorted(_failure(pair, unlanded[pair], error) for pair, error in failed.items())
-        problems.append(f"{len(failed)} pair(s) failed, others published: {', '.join(names)}")
+        others = "others published" if publication.files else "nothing published"
+        problems.append(f"{len(failed)} pair(s) failed, {others}: {', '.join(names)}")
     # The workspaces the failed pairs held back are named by those pairs already.
     problems += publication.incomplete_lines()
     if problems:

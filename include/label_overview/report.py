@@ -169,7 +169,8 @@ def png_chart(document: dict[str, Any], colors: dict[str, str]) -> bytes:
     rates.set_ylabel("label rate")
     rates.set_title(f"{document['mediumId']} by {document['groupBy']}")
     rates.set_xticks(positions, buckets, rotation=60, fontsize=7)
-    rates.legend(fontsize=7, loc="upper left")
+    if colors:  # a channel without labels in the window has no line to name
+        rates.legend(fontsize=7, loc="upper left")
     out = io.BytesIO()
     figure.savefig(out, format="png", metadata={"Software": None})
     pyplot.close(figure)

@@ -109,6 +109,16 @@ class Settings:
             raise SettingsError("lookback days must be 0 or more")
         if not 1 <= self.page_size <= 500:
             raise SettingsError("page size must be between 1 and 500")
+        # Requests are signed and sent as UTF-8; the values themselves are never shown.
+        for name, value in (
+            ("DYNAMO_API_BASE_URL", self.api_base_url),
+            ("DYNAMO_API_KEY", self.api_key),
+            ("DYNAMO_API_SECRET", self.api_secret.reveal()),
+        ):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise SettingsError(f"{name} is not valid UTF-8 text") from None
 
     def require_api(self) -> None:
         """Raise SettingsError unless the API base URL, key and secret are all set."""

@@ -20,18 +20,26 @@ class WindowError(ValueError):
     """A window or date that breaks the spec's rules (malformed, reversed, too long)."""
 
 
+# The days a run or an export may name: the API's timestamps are epoch milliseconds, and a
+# year of room at the top keeps lookbacks, trailing windows and ISO weeks inside the calendar.
+FIRST_DAY, LAST_DAY = _EPOCH, dt.date(9998, 12, 31)
+
+
 def parse_day(text: str, *, name: str = "date") -> dt.date:
-    """Parse a strict ``YYYY-MM-DD`` UTC day.
+    """Parse a strict ``YYYY-MM-DD`` UTC day between FIRST_DAY and LAST_DAY.
 
     Raises:
-        WindowError: when ``text`` is not a valid ISO calendar date.
+        WindowError: when ``text`` is not a valid ISO calendar date in that range.
     """
     try:
         if len(text) != 10:
             raise ValueError
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         raise WindowError(f"{name} must be a date like 2026-06-01, got {text!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise WindowError(f"{name} must lie between {FIRST_DAY} and {LAST_DAY}, got {text!r}")
+    return day
 
 
 def day_start_ms(day: dt.date) -> int:

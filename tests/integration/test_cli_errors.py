@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.conftest import cli, pipeline_env
@@ -16,6 +19,14 @@ from tests.conftest import cli, pipeline_env
         ),
         (("run", "--from", "2026-06-05", "--to", "2026-06-02"), "is after to"),
         (("run", "--from", "2026-02-30", "--to", "2026-03-02"), "from must be a date"),
+        (
+            ("run", "--from", "0001-01-01", "--to", "2026-03-02"),
+            "from must lie between 1970-01-01 and 9998-12-31, got '0001-01-01'",
+        ),
+        (
+            ("run", "--from", "9999-12-31", "--to", "9999-12-31"),
+            "from must lie between 1970-01-01 and 9998-12-31, got '9999-12-31'",
+        ),
         (
             (
                 "export",
@@ -97,3 +108,34 @@ def test_unknown_workspace_in_export_and_run(tmp_path, emulator, dataset):
     assert result.stderr.strip().splitlines()[-1] == (
         "label-overview run: error: not a VIP workspace of this organization: nope"
     )
+
+
+def test_a_secret_that_is_not_utf8_is_named_and_not_shown(tmp_path, emulator, dataset):
+    # A byte that is no UTF-8 reaches Python as a lone surrogate: requests cannot be signed.
+    env = {
+        **{
+            key.encode(): value.encode()
+            for key, value in pipeline_env(emulator, dataset, tmp_path).items()
+        },
+        b"DYNAMO_API_SECRET": b"s3cr\xffet",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "label_overview.cli",
+            "run",
+            "--from",
+            "2026-06-01",
+            "--to",
+            "2026-06-01",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr == b"label-overview run: error: DYNAMO_API_SECRET is not valid UTF-8 text\n"
+    )
+    assert not tmp_path.joinpath("landing").exists()

@@ -291,6 +291,16 @@ def test_inactive_organization_is_402():
     assert raised.value.body == {"message": "Organization is inactive"}
 
 
+def test_an_export_that_holds_fewer_messages_than_a_page_showed_fails(emulator):
+    # The 600-message millisecond fills a whole page of 500; the export then answers, in
+    # agreement with itself, that the millisecond holds none.
+    emulator.control.set_faults(corruptions={"vip-messages/export": ["empty_export"]})
+    with client_for(emulator, page_size=500) as client:
+        with pytest.raises(ResponseFormatError) as raised:
+            list(client.vip_messages(VIP, PAGE, Window(DAY, DAY)))
+    assert str(raised.value) == f"the export holds 0 messages at {NOON - 2}, a page showed 500"
+
+
 @pytest.mark.parametrize("page_size", [3, 100, 500])
 def test_paging_with_millisecond_ties_returns_the_exact_multiset(emulator, page_size):
     window = Window(DAY - dt.timedelta(days=39), DAY)

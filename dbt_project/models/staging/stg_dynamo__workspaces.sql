@@ -18,7 +18,7 @@ renamed as (
         "vipIndicator" as vip_indicator,
 
         ---------- booleans
-        type = 'VIP' as is_vip,
+        coalesce(type = 'VIP', false) as is_vip,
         coalesce("vipIndicatorInProcess", false) as is_vip_indicator_in_process
 
     from source

@@ -42,7 +42,7 @@ def newest_first(
     limit = page_size
     while True:
         page = fetch_page(before, limit)
-        items = check_page(page, start_ms=start_ms, end_ms=end_ms, before=before)
+        items = check_page(page, start_ms=start_ms, end_ms=end_ms, before=before, limit=limit)
         if not page["mayHaveMore"]:
             yield from items
             return
@@ -54,22 +54,40 @@ def newest_first(
         elif limit < MAX_PAGE_SIZE:
             limit = MAX_PAGE_SIZE
         else:
-            yield from fetch_millisecond(last)
+            group = fetch_millisecond(last)
+            # The page showed this many of the millisecond's messages: fewer from the export
+            # would lose the rest without a word.
+            if len(group) < len(items):
+                raise ResponseFormatError(
+                    f"the export holds {len(group)} messages at {last}, a page showed {len(items)}"
+                )
+            yield from group
             before, limit = last, page_size
 
 
 def check_page(
-    page: Mapping[str, Any], *, start_ms: int, end_ms: int, before: int | None
+    page: Mapping[str, Any], *, start_ms: int, end_ms: int, before: int | None, limit: int
 ) -> list[dict[str, Any]]:
     """The page's items, after checking the page against the contract.
 
     Raises:
-        ResponseFormatError: wrong shape or types, items outside the window or not before
-            the cursor, not newest first, or ``mayHaveMore`` on an empty page.
+        ResponseFormatError: wrong shape or types, a ``returned`` other than the items' count,
+            more items than ``limit``, items outside the window or not before the cursor, not
+            newest first, or ``mayHaveMore`` on an empty page.
     """
     items = page.get("items") if isinstance(page, Mapping) else None
     if not isinstance(items, list) or not isinstance(page.get("mayHaveMore"), bool):
         raise ResponseFormatError("vip-messages page lacks an items list or mayHaveMore flag")
+    # A page that miscounts itself was cut or padded on the way: its items cannot be trusted.
+    if type(page.get("returned")) is not int or page["returned"] != len(items):
+        raise ResponseFormatError(
+            f"vip-messages page holds {len(items)} items but says it returned"
+            f" {str(page.get('returned'))[:20]}"
+        )
+    if len(items) > limit:
+        raise ResponseFormatError(
+            f"vip-messages page holds {len(items)} items, more than its limit {limit}"
+        )
     if page["mayHaveMore"] and not items:
         raise ResponseFormatError("vip-messages page is empty but says it may have more")
     previous = None

@@ -143,6 +143,10 @@ class Emulator:
             return response
         before = request.query_params.get("before")
         kind = self.faults.next_corruption(endpoint, has_cursor=before is not None)
+        if kind == "empty_export":
+            token = self.keep_export(",".join(ITEM_FIELDS).encode() + b"\n")
+            url = f"{str(request.base_url).rstrip('/')}/_storage/{token}.csv"
+            return JSONResponse({"totalCount": 0, "csvUrl": url})
         return corrupt(response.body, kind, before) if kind else response
 
     def _answer(self, endpoint: str, handler, request: Request, received: dt.datetime) -> Response:

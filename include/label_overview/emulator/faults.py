@@ -23,7 +23,15 @@ CORRUPTIONS = (
     "wrong_type",
     "outside_window",
     "duplicate_page",
+    "short_page",
+    "overfull_page",
 )
+# The export's corruption: an answer that agrees with itself (totalCount 0, a CSV of no rows)
+# but not with the pages.
+EXPORT_CORRUPTIONS = ("empty_export",)
+# Listings' corruptions (/workspaces, /channels): the list wrapped in an object, or its first
+# row without an id.
+LISTING_CORRUPTIONS = ("not_a_list", "no_id")
 # Control-surface names -> (attribute, how to read the JSON value).
 _SETTINGS = {
     "failRate": ("fail_rate", float),
@@ -72,7 +80,7 @@ class Faults:
         if self.latency_ms < 0 or self.retry_after_s < 0:
             raise ValueError("latencyMs and retryAfterS must not be negative")
         for endpoint, kinds in self.corruptions.items():
-            unknown = set(kinds) - {*CORRUPTIONS, "ok"}
+            unknown = set(kinds) - {*CORRUPTIONS, *EXPORT_CORRUPTIONS, *LISTING_CORRUPTIONS, "ok"}
             if unknown:
                 raise ValueError(f"unknown corruption(s) for {endpoint}: {sorted(unknown)}")
 
@@ -168,6 +176,12 @@ def corrupt(body: bytes, kind: str, before: str | None) -> Response:
         return Response(b"{items: [oops", media_type="application/json")
     if kind == "truncated":
         return Response(body[: len(body) // 2], media_type="application/json")
+    if kind == "not_a_list":
+        return JSONResponse({"data": json.loads(body)})
+    if kind == "no_id":
+        rows = json.loads(body)
+        rows[0].pop("id", None)
+        return JSONResponse(rows)
     page = json.loads(body)
     items = page.get("items") or [{}]
     if kind == "missing_field":
@@ -179,5 +193,12 @@ def corrupt(body: bytes, kind: str, before: str | None) -> Response:
     elif kind == "duplicate_page" and before is not None:
         # The page before this one again, as if the cursor had been ignored.
         items[0]["timestamp"] = int(before)
+    elif kind == "short_page":
+        # Half the items lost on the way; the count still says all.
+        del items[max(1, len(items) // 2) :]
+    elif kind == "overfull_page":
+        # One item more than asked for, repeating the last.
+        items.append(dict(items[-1]))
+        page["returned"] = len(items)
     page["items"] = items
     return JSONResponse(page)
