@@ -1,7 +1,7 @@
 {#-
     The landing files of one source table, typed by the columns its YAML declares.
 
-    Sources carry `meta.landing_glob` (relative to $LABEL_OVERVIEW_HOME/landing) and
+    Sources carry `meta.landing_glob` (relative to the landing folder) and
     `meta.hive_types`; read_json needs at least one file, so before the first landing (or in
     a mode that lands nothing for this table) the relation is an empty, typed select.
 -#}
@@ -75,7 +75,11 @@
         | first) }}
 {%- endmacro %}
 
-{#- The absolute glob of a landing source's files. -#}
+{#-
+    The glob of a landing source's files, relative to the data root, where dbt runs: the
+    data root's own path never reaches SQL or a glob (a quote or bracket in it would), and
+    hive partitions are read only from below the landing.
+-#}
 {% macro landing_pattern(node) -%}
-    {{ return(env_var('LABEL_OVERVIEW_HOME') ~ '/landing/' ~ node.meta.landing_glob) }}
+    {{ return('landing/' ~ node.meta.landing_glob) }}
 {%- endmacro %}

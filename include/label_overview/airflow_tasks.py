@@ -12,6 +12,9 @@ from airflow.sdk import Asset, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 API_POOL = "dynamo_api"
+# Each request ends at its deadline (LABEL_OVERVIEW_REQUEST_DEADLINE_S); a pair whose pull
+# still runs this long is stopped and retried like any failure.
+EXTRACT_TIMEOUT = dt.timedelta(hours=2)
 WRITER_POOL = "duckdb_writer"
 # One asset, one event per workspace and run: its extra names the workspace and its manifest,
 # so consumers can schedule on new snapshots and pick the workspaces they care about.
@@ -64,6 +67,7 @@ def list_workspaces(planned: dict) -> list[str]:
 
 @task(
     pool=API_POOL,
+    execution_timeout=EXTRACT_TIMEOUT,
     map_index_template="{{ pair.workspace_id }}/{{ pair.medium_id }}",
     multiple_outputs=False,
 )

@@ -92,6 +92,7 @@ def summary(settings: Settings, seconds: float) -> str:
                 "fct_label_counts_weekly",
                 "fct_activity_daily",
                 "fct_activity_weekly",
+                "fct_landing_coverage",
                 "rpt_label_overview_reconciliation",
             )
         }

@@ -44,14 +44,17 @@ class PairExtract:
     overview_responses: int
 
 
-def open_client(settings: Settings) -> DynamoClient:
-    """A client for the API the settings name (raises SettingsError when they are incomplete)."""
+def open_client(settings: Settings, *, stop_at: float | None = None) -> DynamoClient:
+    """A client for the API the settings name (raises SettingsError when they are incomplete);
+    ``stop_at`` (a ``time.monotonic()`` instant) bounds every request it makes."""
     settings.require_api()
     return DynamoClient(
         settings.api_base_url,
         settings.api_key,
         settings.api_secret,
         timeout_s=settings.request_timeout_s,
+        deadline_s=settings.request_deadline_s,
+        stop_at=stop_at,
         page_size=settings.page_size,
         retry=RetryPolicy(max_total_s=settings.retry_max_total_s),
     )

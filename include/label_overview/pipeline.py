@@ -6,6 +6,7 @@ The Airflow DAGs run the same steps as separate tasks (``orchestration``).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,8 +66,9 @@ def run_pipeline(
     summary = RunSummary(window)
     started = time.monotonic()
     plan = steps.plan(settings, window, workspace_ids)
+    stop_at = time.monotonic() + extraction_bound_s(settings, plan)
     outcomes = map_bounded(
-        lambda pair_plan: steps.extract(settings, pair_plan, run_id),
+        lambda pair_plan: steps.extract(settings, pair_plan, run_id, stop_at=stop_at),
         plan.pairs,
         settings.max_concurrency,
     )
@@ -103,6 +105,21 @@ def run_pipeline(
     if problems:
         raise PipelineError("; ".join(problems))
     return summary
+
+
+# A CLI run's extraction may take 10 minutes plus 30 s for each pair-day one of its concurrent
+# pulls has to land: generous for a healthy API (a pair-day is a page or two and a response),
+# and an end for one that stalls.
+BOUND_BASE_S, BOUND_PER_PAIR_DAY_S = 600, 30
+
+
+def extraction_bound_s(settings: Settings, plan: steps.Plan) -> float:
+    """Seconds the run's extraction may take: ``LABEL_OVERVIEW_RUN_TIMEOUT_S``, or derived
+    from the plan's pair-days shared among the concurrent pulls."""
+    if settings.run_timeout_s:
+        return settings.run_timeout_s
+    pair_days = sum(w.day_count for pair_plan in plan.pairs for w in pair_plan.windows)
+    return BOUND_BASE_S + BOUND_PER_PAIR_DAY_S * math.ceil(pair_days / settings.max_concurrency)
 
 
 def _failure(pair: tuple[str, str | None], windows: Sequence[Window], error: Exception) -> str:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MODES = ("messages", "label-overview", "both")
+# DuckDB reads "?" in a database path as the start of its options and "\\" as a separator, so
+# it cannot keep a warehouse below a data root holding either.
+UNUSABLE_IN_HOME = "?\\"
 
 
 class SettingsError(ValueError):
@@ -57,6 +60,9 @@ class Settings:
     page_size: int = 500
     max_concurrency: int = 8
     request_timeout_s: float = 30.0
+    request_deadline_s: float = 120.0
+    # The CLI run's extraction bound; 0 derives it from the plan (pipeline.extraction_bound_s).
+    run_timeout_s: float = 0.0
     lock_timeout_s: float = 900.0
     retry_max_total_s: float = 120.0
 
@@ -93,6 +99,8 @@ class Settings:
             max_concurrency=_int(env, "LABEL_OVERVIEW_MAX_CONCURRENCY", 8),
             lock_timeout_s=_int(env, "LABEL_OVERVIEW_LOCK_TIMEOUT_S", 900),
             retry_max_total_s=_int(env, "LABEL_OVERVIEW_MAX_RETRY_S", 120),
+            request_deadline_s=_int(env, "LABEL_OVERVIEW_REQUEST_DEADLINE_S", 120),
+            run_timeout_s=_int(env, "LABEL_OVERVIEW_RUN_TIMEOUT_S", 0),
         )
         settings.check()
         return settings
@@ -109,6 +117,14 @@ class Settings:
             raise SettingsError("lookback days must be 0 or more")
         if not 1 <= self.page_size <= 500:
             raise SettingsError("page size must be between 1 and 500")
+        if self.request_deadline_s <= 0 or self.run_timeout_s < 0:
+            raise SettingsError("the request deadline must be positive, the run timeout 0 or more")
+        unusable = [c for c in UNUSABLE_IN_HOME if c in str(self.home)]
+        if unusable:
+            raise SettingsError(
+                f"LABEL_OVERVIEW_HOME must not contain {' or '.join(map(repr, unusable))}:"
+                " DuckDB cannot keep a warehouse below it"
+            )
         # Requests are signed and sent as UTF-8; the values themselves are never shown.
         for name, value in (
             ("DYNAMO_API_BASE_URL", self.api_base_url),

@@ -127,9 +127,12 @@ def pair_name(workspace_id: str, medium_id: str | None) -> str:
     return f"{workspace_id}/{medium_id or '*'}"
 
 
-def extract(settings: Settings, pair_plan: PairPlan, run_id: str) -> PairExtract:
-    """Pull and land one pair's planned days."""
-    with open_client(settings) as client:
+def extract(
+    settings: Settings, pair_plan: PairPlan, run_id: str, *, stop_at: float | None = None
+) -> PairExtract:
+    """Pull and land one pair's planned days; no request outlives ``stop_at`` (a
+    ``time.monotonic()`` instant), when given."""
+    with open_client(settings, stop_at=stop_at) as client:
         return extract_pair(client, settings, pair_plan.pair, pair_plan.windows, run_id=run_id)
 
 

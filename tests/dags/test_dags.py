@@ -54,6 +54,7 @@ def test_dags_load_without_errors(airflow_db, record_property):
         } | ({"freshness"} if dag_id == "label_overview_daily" else set())
         assert dag.get_task("build").pool == "duckdb_writer"
         assert dag.get_task("extract").pool == "dynamo_api"
+        assert dag.get_task("extract").execution_timeout == dt.timedelta(hours=2)
 
 
 def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -289,6 +290,44 @@ def test_inactive_organization_is_402():
             client.workspaces()
     assert raised.value.status == 402
     assert raised.value.body == {"message": "Organization is inactive"}
+
+
+def test_a_body_that_trickles_in_ends_at_the_request_deadline():
+    # A server that answers at once, then sends its body a byte at a time: httpx's read
+    # timeout (5 s) restarts with every byte and never fires.
+    server = socket.create_server(("127.0.0.1", 0))
+    sent = []
+
+    def trickle() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(200):  # 10 s at most
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                sent.append(1)
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    policy = RetryPolicy(max_attempts=1)
+    with DynamoClient(
+        base_url, "key-1", SECRET, timeout_s=5, deadline_s=0.5, retry=policy
+    ) as client:
+        with pytest.raises(RetriesExhaustedError) as raised:
+            client.workspaces()
+    thread.join(timeout=15)
+    server.close()
+    assert str(raised.value).startswith("/workspaces: gave up after 1 attempts in ")
+    assert str(raised.value).endswith(
+        "(last: ReadTimeout: the response did not arrive whole within 0.5s"
+        " (or the run's time bound passed))"
+    )
+    assert len(sent) < 100
 
 
 def test_an_export_that_holds_fewer_messages_than_a_page_showed_fails(emulator):

@@ -156,3 +156,17 @@ def test_a_channel_whose_pulls_always_fail_holds_back_its_workspace_alone(
     }
     assert others
     assert {p: b for p, b in after.items() if p in others} == others
+
+
+def test_a_stalling_api_ends_the_run_at_its_bound(tmp_path, emulator, dataset):
+    # Every answer takes 0.3 s and the run may pull for 1 s: most requests are never sent.
+    emulator.control.set_faults(latency_ms=300)
+    env = pipeline_env(emulator, dataset, tmp_path)
+    env["LABEL_OVERVIEW_RUN_TIMEOUT_S"] = "1"
+    result = cli(env, "run", *DAYS)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    pairs = len({(w, c["id"]) for w in dataset.vip_workspace_ids() for c in dataset.channels_of(w)})
+    assert last.startswith(f"label-overview run: error: {pairs} pair(s) failed, nothing published:")
+    assert last.count("not sent, the run's time bound has passed") == pairs
+    assert not (tmp_path / "exports").exists()

@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import orjson
 from label_overview.dynamo.errors import (
     DynamoError,
     ResponseFormatError,
+    RunBoundError,
     describe_exception,
     http_error,
 )
@@ -45,14 +47,19 @@ class DynamoClient:
         base_url: e.g. ``https://…/externalApi/v1`` (paths are joined below it).
         api_key: the public key id.
         api_secret: the secret; it signs requests and is never sent, logged or shown.
-        timeout_s: per-request timeout.
+        timeout_s: per-request timeout of each step (connect, each read), which a server
+            that sends a byte now and then never trips.
+        deadline_s: a response's whole body must have arrived this many seconds after the
+            request went out, however it trickles in (then it is a timeout, retried).
+        stop_at: a ``time.monotonic()`` instant after which no request starts and no body
+            keeps arriving: the bound of the run this client serves.
         retry: the retry policy for 429, 5xx, timeouts and dropped connections.
         page_size: vip-messages page size (1 to 500).
         clock: the time source for ``x-date``, UTC now by default (tests skew it).
         transport: an httpx transport (tests only).
 
     Raises:
-        ValueError: a page size outside 1..500 or a timeout that is not positive.
+        ValueError: a page size outside 1..500, or a timeout or deadline that is not positive.
     """
 
     def __init__(
@@ -62,6 +69,8 @@ class DynamoClient:
         api_secret: Secret | str,
         *,
         timeout_s: float = 30.0,
+        deadline_s: float = 120.0,
+        stop_at: float | None = None,
         retry: RetryPolicy | None = None,
         page_size: int = 500,
         clock: Clock | None = None,
@@ -69,18 +78,22 @@ class DynamoClient:
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must lie in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if not timeout_s > 0 or not deadline_s > 0:
+            raise ValueError(
+                f"timeout_s and deadline_s must be positive, got {timeout_s}, {deadline_s}"
+            )
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         self._clock = clock or utc_now
+        self._stop_at = stop_at
+        self._transport = DeadlineTransport(transport or httpx.HTTPTransport(), deadline_s, stop_at)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             auth=DynamoAuth(api_key, api_secret, self._clock),
             timeout=timeout_s,
-            transport=transport,
+            transport=self._transport,
         )
-        self._timeout_s, self._transport = timeout_s, transport
+        self._timeout_s = timeout_s
         self._storage_client: httpx.Client | None = None
         self._storage_lock = threading.Lock()
 
@@ -244,13 +257,67 @@ class DynamoClient:
             DynamoError: a transport failure no retry can cure.
         """
         name = _name(path)
+
+        def send() -> httpx.Response:
+            # Checked before every attempt: retries stop at the bound too.
+            if self._stop_at is not None and time.monotonic() >= self._stop_at:
+                raise RunBoundError(f"{name}: not sent, the run's time bound has passed")
+            return http.get(path, params=params)
+
         try:
-            response = self.retry.run(lambda: http.get(path, params=params), name)
+            response = self.retry.run(send, name)
         except httpx.HTTPError as error:
             raise DynamoError(f"{name}: {describe_exception(error)}") from error
         if not response.is_success:
             raise http_error(response.status_code, _body_of(response), name)
         return response
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """A transport whose responses must arrive whole within ``deadline_s`` of their request
+    (and before ``stop_at``, a ``time.monotonic()`` instant, when given).
+
+    httpx's read timeout restarts with every byte, so a server that trickles its body keeps a
+    request alive for ever; this one counts the body's whole time, and the headers' time
+    toward it, and ends the response with a ReadTimeout, which the retry policy retries.
+    """
+
+    def __init__(
+        self, inner: httpx.BaseTransport, deadline_s: float, stop_at: float | None = None
+    ) -> None:
+        self._inner, self._deadline_s, self._stop_at = inner, deadline_s, stop_at
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self._deadline_s
+        if self._stop_at is not None:
+            deadline = min(deadline, self._stop_at)
+        response = self._inner.handle_request(request)
+        response.stream = _DeadlineStream(response.stream, deadline, request, self._deadline_s)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(
+        self, stream: httpx.SyncByteStream, deadline: float, request: httpx.Request, budget_s: float
+    ) -> None:
+        self._stream, self._deadline, self._request = stream, deadline, request
+        self._budget_s = budget_s
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout(
+                    f"the response did not arrive whole within {self._budget_s:g}s"
+                    " (or the run's time bound passed)",
+                    request=self._request,
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _window_params(

@@ -86,6 +86,10 @@ class RetriesExhaustedError(DynamoError):
         )
 
 
+class RunBoundError(DynamoError):
+    """The run's time bound passed: no further request is sent (a rerun goes on)."""
+
+
 class ResponseFormatError(DynamoError):
     """The API answered 200 with a body that is not what the contract says."""
 
