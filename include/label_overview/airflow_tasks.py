@@ -16,8 +16,9 @@ API_POOL = "dynamo_api"
 # still runs this long is stopped and retried like any failure.
 EXTRACT_TIMEOUT = dt.timedelta(hours=2)
 WRITER_POOL = "duckdb_writer"
-# One asset, one event per workspace and run: its extra names the workspace and its manifest,
-# so consumers can schedule on new snapshots and pick the workspaces they care about.
+# One asset, one event per published workspace (each mapped publish task emits its own): the
+# extra names the workspace, day, manifest and files, so consumers schedule on new snapshots
+# and pick the workspaces they care about (dags/label_overview_snapshot_consumers.py).
 SNAPSHOTS = Asset(name="label_overview_snapshots", uri="label-overview://snapshots")
 DEFAULT_ARGS = {
     "retries": 2,
@@ -116,13 +117,19 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
             pairs,
             extracted or [],
         )
-    context["outlet_events"][SNAPSHOTS].add(
-        Asset(
-            name=f"label_overview_snapshots__{workspace_id}", uri=f"file://{published['manifest']}"
-        ),
-        extra={"day": planned["publish_day"], "files": published["files"]},
+    context["outlet_events"][SNAPSHOTS].extra = orchestration.snapshot_event_extra(
+        published, planned["publish_day"]
     )
     return published
+
+
+@task
+def log_published_snapshots() -> list[str]:
+    """Name each workspace's new manifest, from the snapshot events that triggered this run."""
+    from label_overview import orchestration
+
+    events = get_current_context()["triggering_asset_events"][SNAPSHOTS]
+    return orchestration.log_snapshot_events([event.extra for event in events])
 
 
 def wire(

@@ -195,3 +195,27 @@ def publish_one(
         raise PublishFailed("; ".join(publication.errors()))
     manifest = settings.exports_dir / workspace_id / MANIFEST_NAME
     return {"workspace_id": workspace_id, "files": publication.files, "manifest": str(manifest)}
+
+
+def snapshot_event_extra(published: Mapping[str, Any], day: str) -> dict[str, Any]:
+    """What an event on the snapshots asset says: the workspace, the day its trailing window
+    ends on, its manifest and the number of snapshots written (ids and counts only)."""
+    return {
+        "workspace_id": published["workspace_id"],
+        "day": day,
+        "manifest": published["manifest"],
+        "files": published["files"],
+    }
+
+
+def log_snapshot_events(extras: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Log one line per snapshot event (``snapshot_event_extra``) and return them: where a
+    consumer would push each workspace's new snapshots elsewhere."""
+    lines = [
+        f"workspace {extra['workspace_id']} published {extra['files']} snapshots of the window"
+        f" ending {extra['day']}: manifest {extra['manifest']}"
+        for extra in extras
+    ]
+    for line in lines:
+        log.info("%s", line)
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -18,6 +19,7 @@ from tests.conftest import (
 from .conftest import REPO, point_airflow_at
 
 DAG_IDS = {"label_overview_daily", "label_overview_backfill"}
+CONSUMER = "label_overview_snapshot_consumers"
 
 
 def _run(dagbag, dag_id, logical_date=None, conf=None):
@@ -39,7 +41,12 @@ def test_dags_load_without_errors(airflow_db, record_property):
     bag = DagBag(dag_folder=str(REPO / "dags"))
     record_property("dagbag_parse_seconds", round(time.perf_counter() - started, 3))
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == DAG_IDS
+    assert set(bag.dag_ids) == DAG_IDS | {CONSUMER}
+    consumer = bag.get_dag(CONSUMER)
+    assert [t.task_id for t in consumer.tasks] == ["log_published_snapshots"]
+    assert [asset.name for asset in consumer.timetable.asset_condition.objects] == [
+        "label_overview_snapshots"
+    ]
     for dag_id in DAG_IDS:
         dag = bag.get_dag(dag_id)
         assert dag.catchup is False
@@ -64,6 +71,16 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
     for day in days:
         run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
         assert run.state == "success", states
+        # One event per published workspace, saying what was published.
+        assert snapshot_events(run.run_id) == [
+            {
+                "workspace_id": workspace_id,
+                "day": str(day),
+                "manifest": str(by_airflow / "exports" / workspace_id / "manifest.json"),
+                "files": 2 * len(dataset.channels_of(workspace_id)),
+            }
+            for workspace_id in sorted(dataset.vip_workspace_ids())
+        ]
     # The same two days as two CLI runs: the first lands its whole trailing window.
     for day in days:
         result = cli(
@@ -76,6 +93,26 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
     first_window = f"{days[0] - dt.timedelta(days=30)}_{days[0]}.json"
     assert any(p.endswith(first_window) for p in airflow_files)
     assert_secret_not_in_airflow_metadata(dataset.api_keys[0]["secret"])
+
+
+def snapshot_events(run_id: str) -> list[dict]:
+    """The extras of the events a run emitted on the snapshots asset, read back from the
+    metadata database, by workspace."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    connection = sqlite3.connect(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db")
+    try:
+        rows = connection.execute(
+            """select event.extra from asset_event as event
+               join asset on asset.id = event.asset_id
+               where asset.name = 'label_overview_snapshots' and event.source_run_id = ?""",
+            [run_id],
+        ).fetchall()
+    finally:
+        connection.close()
+    return sorted((json.loads(extra) for (extra,) in rows), key=lambda e: e["workspace_id"])
 
 
 def assert_secret_not_in_airflow_metadata(secret: str) -> None:

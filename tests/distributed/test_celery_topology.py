@@ -11,6 +11,7 @@ from tests.conftest import DATA_START, cli, pipeline_env, published_snapshots
 from tests.distributed.conftest import connection_json, wait_for
 
 DAG_ID = "label_overview_daily"
+CONSUMER = "label_overview_snapshot_consumers"
 WORKERS = ("worker-1", "worker-2")
 
 
@@ -59,6 +60,19 @@ def test_daily_dag_on_celery_postgres_redis(topology, emulator, dataset, tmp_pat
         instances = api.get(
             f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100}
         ).json()["task_instances"]
+        # The scheduler runs the example consumer on the run's snapshot events; its log names
+        # each workspace's manifest.
+        expected_lines = [
+            f"workspace {w} published {2 * len(dataset.channels_of(w))} snapshots of the window"
+            f" ending {day}: manifest {tmp_path / 'data' / 'exports' / w / 'manifest.json'}"
+            for w in dataset.vip_workspace_ids()
+        ]
+        wait_for(
+            lambda: consumer_logged(api, expected_lines),
+            timeout_s=180,
+            what="the consumer DAG's runs",
+            interval_s=2,
+        )
     assert state == "success", [(t["task_id"], t["map_index"], t["state"]) for t in instances]
     pairs = sum(len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids())
     assert sum(1 for t in instances if t["task_id"] == "extract") == pairs
@@ -72,3 +86,18 @@ def test_daily_dag_on_celery_postgres_redis(topology, emulator, dataset, tmp_pat
     published, expected = published_snapshots(tmp_path / "data"), published_snapshots(embedded)
     # Unpausing also lets the scheduler run the latest interval: compare the triggered day's.
     assert expected and {path: published.get(path) for path in expected} == expected
+
+
+def consumer_logged(api, lines: list[str]) -> bool:
+    """Whether the finished runs of the snapshot consumer logged every one of ``lines``."""
+    runs = api.get(f"/dags/{CONSUMER}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+    logs = "\n".join(
+        api.get(
+            f"/dags/{CONSUMER}/dagRuns/{run['dag_run_id']}/taskInstances"
+            "/log_published_snapshots/logs/1",
+            params={"full_content": True},
+        ).text
+        for run in runs
+        if run["state"] == "success"
+    )
+    return all(line in logs for line in lines)
