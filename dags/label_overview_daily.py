@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import dag
-from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+from airflow.sdk import CronDataIntervalTimetable, dag
 
 from label_overview.airflow_tasks import DEFAULT_ARGS, wire
 

@@ -4,14 +4,14 @@
     pre_hook="{{ delete_run_days('day') }}",
 ) }}
 
--- Label counts recomputed from the landed messages against the API's own daily responses,
--- for every day both were pulled. A non-zero difference means the two pulls disagree (late
--- labels between them, or a bug): rerun the day.
+-- The daily label counts we publish (fct_label_counts_daily, from the landed messages) against
+-- the API's own daily responses, for every day both were pulled. A non-zero difference means
+-- the two pulls disagree (late labels between them, or a bug): rerun the day.
 with
 
-labeled_messages as (
+label_counts_daily as (
 
-    select * from {{ ref('fct_labeled_messages') }}
+    select * from {{ ref('fct_label_counts_daily') }}
 
 ),
 
@@ -49,18 +49,19 @@ compared_days as (
 
 ),
 
+-- The daily mart's counts of the days whose messages were landed: the numbers we publish.
 from_messages as (
 
     select
         workspace_id,
         channel_id,
-        sent_on as day,
+        day,
         label,
-        count(*) as message_count,
-        count(distinct conversation_id) as unique_conversations
-    from labeled_messages
-    where {{ run_days_predicate('sent_on') }}
-    group by all
+        message_count,
+        unique_conversations
+    from label_counts_daily
+    where counted_from = 'messages'
+        and {{ run_days_predicate('day') }}
 
 ),
 
