@@ -123,13 +123,20 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     return published
 
 
-@task
+@task(inlets=[SNAPSHOTS])
 def log_published_snapshots() -> list[str]:
     """Name each workspace's new manifest, from the snapshot events that triggered this run."""
     from label_overview import orchestration
 
-    events = get_current_context()["triggering_asset_events"][SNAPSHOTS]
-    return orchestration.log_snapshot_events([event.extra for event in events])
+    context = get_current_context()
+    events = list(context["triggering_asset_events"][SNAPSHOTS])
+    # An event that lands while Airflow creates this run is not among its triggering events and
+    # triggers no run of its own (the queue row it shared goes with this run's): read the
+    # events since this run was triggered too, so no workspace waits for the next publication.
+    events += context["inlet_events"][SNAPSHOTS].after(context["dag_run"].run_after.isoformat())
+    return orchestration.log_snapshot_events(
+        [event.extra for event in sorted(events, key=lambda event: event.timestamp)]
+    )
 
 
 def wire(

@@ -190,7 +190,7 @@ def publish_one(
         for p in pairs
         if (p["workspace_id"], p["medium_id"]) not in done
     }
-    publication = steps.publish(settings, [workspace_id], parse_day(day), failed)
+    publication = steps.publish(settings, workspace_id, parse_day(day), failed)
     if publication.errors():
         raise PublishFailed("; ".join(publication.errors()))
     manifest = settings.exports_dir / workspace_id / MANIFEST_NAME

@@ -91,17 +91,20 @@ def run_pipeline(
     summary.seconds["build"] = time.monotonic() - started
 
     started = time.monotonic()
-    publication = steps.publish(settings, plan.workspace_ids, plan.publish_day, unlanded)
-    summary.files_published = publication.files
+    publications = [
+        steps.publish(settings, workspace_id, plan.publish_day, unlanded)
+        for workspace_id in plan.workspace_ids
+    ]
+    summary.files_published = sum(publication.files for publication in publications)
     summary.seconds["export"] = time.monotonic() - started
 
     problems = []
     if failed:
         names = sorted(_failure(pair, unlanded[pair], error) for pair, error in failed.items())
-        others = "others published" if publication.files else "nothing published"
+        others = "others published" if summary.files_published else "nothing published"
         problems.append(f"{len(failed)} pair(s) failed, {others}: {', '.join(names)}")
     # The workspaces the failed pairs held back are named by those pairs already.
-    problems += publication.incomplete_lines()
+    problems += [line for publication in publications for line in publication.incomplete_lines()]
     if problems:
         raise PipelineError("; ".join(problems))
     return summary

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from label_overview import coverage, export
@@ -172,34 +172,35 @@ class Publication:
 
 def publish(
     settings: Settings,
-    workspace_ids: Iterable[str],
+    workspace_id: str,
     day: dt.date,
     failed_pairs: Mapping[tuple[str, str | None], Sequence[Window]] | None = None,
 ) -> Publication:
-    """Publish the trailing 31-day snapshots ending on ``day`` and the label trend reports.
+    """Publish one workspace's trailing 31-day snapshots ending on ``day`` and its label trend
+    reports.
 
     A workspace with a pair whose extract failed this run (``failed_pairs``: the pair, channel
     None for a workspace whose channels could not be listed, and the days it was to land)
-    publishes nothing: the warehouse may hold stale days for it. Of the others, a pair is
+    publishes nothing: the warehouse may hold stale days for it. Otherwise a pair is
     published only when every day of the window is landed; otherwise nothing of it is written
     and its previous files stay.
     Snapshots need the message grain, so a ``label-overview``-only mode publishes nothing.
     """
-    workspace_ids = set(workspace_ids)
-    skipped: dict[str, list[str]] = defaultdict(list)
-    for (workspace_id, medium_id), windows in (failed_pairs or {}).items():
-        if workspace_id in workspace_ids:
-            days = f" ({', '.join(map(str, windows))})" if windows else ""
-            skipped[workspace_id].append(pair_name(workspace_id, medium_id) + days)
-    healthy = sorted(workspace_ids - set(skipped))
     window = trailing_window(day)
+    failed = [
+        pair_name(workspace, medium_id) + (f" ({', '.join(map(str, windows))})" if windows else "")
+        for (workspace, medium_id), windows in (failed_pairs or {}).items()
+        if workspace == workspace_id
+    ]
+    if failed:
+        return Publication(skipped={workspace_id: failed}, window=window)
     if settings.mode == "label-overview":
         log.info("mode label-overview: snapshots need the message grain, none published")
-        return Publication(skipped=dict(skipped), window=window)
+        return Publication(window=window)
     published_at = iso_instant(int(time.time() * 1000))
     shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.warehouse_path) as connection:
-        pairs = export.warehouse_pairs(connection, healthy)
+        pairs = export.warehouse_pairs(connection, [workspace_id])
         covered = coverage.window_coverage(connection, pairs, window)
         complete = [pair for pair in pairs if not covered[pair].missing]
         written = export.write_snapshots(
@@ -209,15 +210,13 @@ def publish(
             window,
             {pair: (covered[pair].fetched_from, covered[pair].fetched_to) for pair in complete},
         )
-        for workspace_id in healthy:
-            export.write_manifest(
-                settings.exports_dir / workspace_id,
-                workspace_id,
-                published_at=published_at,
-                written=written,
-            )
-            channels = [m for w, m in complete if w == workspace_id]
-            reports = build_reports(connection, workspace_id, window, channels)
-            write_reports(settings.exports_dir, workspace_id, reports)
+        export.write_manifest(
+            settings.exports_dir / workspace_id,
+            workspace_id,
+            published_at=published_at,
+            written=written,
+        )
+        reports = build_reports(connection, workspace_id, window, [m for _, m in complete])
+        write_reports(settings.exports_dir, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
-    return Publication(len(written), dict(skipped), incomplete, window)
+    return Publication(len(written), {}, incomplete, window)
