@@ -5,7 +5,8 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     AIRFLOW_HOME=/opt/airflow \
-    LABEL_OVERVIEW_HOME=/data
+    LABEL_OVERVIEW_HOME=/data \
+    LABEL_OVERVIEW_DBT_PROJECT_DIR=/opt/label-overview/dbt_project
 
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends curl \

@@ -49,7 +49,7 @@ def export_overhead(work: Path) -> dict:
     measured_build(home)
     last = START + dt.timedelta(days=30)
     settings = Settings(home=home)
-    connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    connection = duckdb.connect(str(settings.root.warehouse), read_only=True)
     pairs = connection.execute("select count(*) from marts.dim_channels").fetchone()[0]
     ids = [
         w
@@ -70,7 +70,7 @@ def export_overhead(work: Path) -> dict:
     connection.close()
     snapshots = []
     for _ in range(3):
-        with read_only(settings.warehouse_path) as connection:
+        with read_only(settings.root.warehouse) as connection:
             started = time.perf_counter()
             files = _snapshots_and_manifests(connection, settings, ids, window)
             snapshots.append(time.perf_counter() - started)
@@ -97,10 +97,10 @@ def _snapshots_and_manifests(connection, settings: Settings, ids: list[str], win
     pairs = warehouse_pairs(connection, ids)
     covered = coverage.window_coverage(connection, pairs, window)
     fetched = {pair: (c.fetched_from, c.fetched_to) for pair, c in covered.items()}
-    files = write_snapshots(connection, settings.exports_dir, pairs, window, fetched)
+    files = write_snapshots(connection, settings.root.exports, pairs, window, fetched)
     for workspace_id in ids:
         write_manifest(
-            settings.exports_dir / workspace_id,
+            settings.root.exports / workspace_id,
             workspace_id,
             published_at="2026-02-01T00:00:00Z",
             written=files,

@@ -15,8 +15,8 @@ import httpx
 import orjson
 
 from bench.common import FULL, START, median_seconds
+from label_overview.concurrency import map_bounded
 from label_overview.dataset import Dataset
-from label_overview.dynamo.concurrency import map_bounded
 from label_overview.dynamo.signing import DynamoAuth
 from label_overview.extract import Pair, extract_pair, open_client
 from label_overview.generate import generate_dataset

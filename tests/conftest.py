@@ -30,6 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shared_dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> None:
     """One dbt parse per test session that every dbt run reads (DBT_PARTIAL_PARSE_FILE_PATH):
     each test's fresh data root would otherwise parse the whole project again (~4 s)."""
+    from label_overview.layout import DataRoot
     from label_overview.transform import DBT_PROJECT_DIR
 
     home = tmp_path_factory.mktemp("dbt-parse")
@@ -42,7 +43,7 @@ def shared_dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> None:
             *("--target-path", str(target), "--log-path", str(home / "logs")),
         ],
         cwd=home,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        env={**os.environ, **DataRoot.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         check=True,
         capture_output=True,
     )

@@ -76,10 +76,11 @@
 {%- endmacro %}
 
 {#-
-    The glob of a landing source's files, relative to the data root, where dbt runs: the
-    data root's own path never reaches SQL or a glob (a quote or bracket in it would), and
-    hive partitions are read only from below the landing.
+    The glob of a landing source's files, relative to the data root, where dbt runs (the
+    landing's name comes from the pipeline, layout.py): the data root's own path never
+    reaches SQL or a glob (a quote or bracket in it would), and hive partitions are read only
+    from below the landing.
 -#}
 {% macro landing_pattern(node) -%}
-    {{ return('landing/' ~ node.meta.landing_glob) }}
+    {{ return(env_var('LABEL_OVERVIEW_LANDING_DIR', 'landing') ~ '/' ~ node.meta.landing_glob) }}
 {%- endmacro %}

@@ -151,9 +151,9 @@ def _report(args: argparse.Namespace) -> int:
     from label_overview.windows import MAX_WINDOW_DAYS, Window, parse_day, trailing_window
 
     settings = Settings.from_env()
-    require_warehouse(settings.warehouse_path)
-    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
-    with shared, read_only(settings.warehouse_path) as connection:
+    require_warehouse(settings.root.warehouse)
+    shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.root.warehouse) as connection:
         check_workspace(connection, args.workspace)
         if args.to_day:
             last = parse_day(args.to_day, name="to")
@@ -172,7 +172,7 @@ def _report(args: argparse.Namespace) -> int:
         window.check(MAX_WINDOW_DAYS)
         require_landed(connection, warehouse_pairs(connection, [args.workspace]), window)
         reports = build_reports(connection, args.workspace, window)
-    out = Path(args.out) if args.out else settings.exports_dir
+    out = Path(args.out) if args.out else settings.root.exports
     for path in write_reports(out, args.workspace, reports):
         print(path)
     return 0
@@ -195,9 +195,9 @@ def _export(args: argparse.Namespace) -> int:
 
     window = Window.parse(args.from_day, args.to_day, max_days=MAX_WINDOW_DAYS)
     settings = Settings.from_env()
-    require_warehouse(settings.warehouse_path)  # before the lock, which creates the data root
-    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
-    with shared, read_only(settings.warehouse_path) as connection:
+    require_warehouse(settings.root.warehouse)  # before the lock, which creates the data root
+    shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.root.warehouse) as connection:
         check_pair(connection, args.workspace, args.medium)
         require_landed(connection, [(args.workspace, args.medium)], window)
         document = label_overview_document(

@@ -82,7 +82,7 @@ def airflow(env: dict[str, str], *args: str) -> None:
 
 
 def summary(settings: Settings, seconds: float) -> str:
-    with read_only(settings.warehouse_path) as connection:
+    with read_only(settings.root.warehouse) as connection:
         counts = {
             table: connection.execute(f"select count(*) from marts.{table}").fetchone()[0]
             for table in (
@@ -96,18 +96,18 @@ def summary(settings: Settings, seconds: float) -> str:
                 "rpt_label_overview_reconciliation",
             )
         }
-    snapshots = sorted(settings.exports_dir.glob("*/*/*/*.json"))
+    snapshots = sorted(settings.root.exports.glob("*/*/*/*.json"))
     lines = [
         f"Done in {seconds:.0f}s: a backfill and {DAG_RUNS} daily DAG runs through Airflow.",
         "Marts (rows):",
     ]
     lines += [f"  marts.{table:<36} {count:>9,}" for table, count in counts.items()]
     lines += [
-        f"Snapshots: {len(snapshots)} files under {settings.exports_dir}/"
+        f"Snapshots: {len(snapshots)} files under {settings.root.exports}/"
         "<workspace>/<channel>/<day|week>/",
-        f"Warehouse: {settings.warehouse_path}",
+        f"Warehouse: {settings.root.warehouse}",
         "Query it read-only, e.g.:",
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}',"
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.root.warehouse}',"
         " read_only=True).sql('select * from marts.fct_label_counts_daily"
         " order by all limit 10'))\"",
     ]

@@ -21,9 +21,8 @@ import duckdb
 import orjson
 
 from label_overview import landing
+from label_overview.layout import MANIFEST_NAME
 from label_overview.windows import MAX_WINDOW_DAYS, Window
-
-MANIFEST_NAME = "manifest.json"
 
 
 class ExportError(LookupError):

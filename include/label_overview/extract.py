@@ -98,14 +98,14 @@ def discover_pairs(
             raise LookupError(f"not a VIP workspace of this organization: {', '.join(unknown)}")
         vip_ids = [w for w in vip_ids if w in set(workspace_ids)]
         failed = {name: error for name, error in failed.items() if name in set(workspace_ids)}
-    landing.write_json_lines(landing.reference_workspaces_path(settings.landing_dir), workspaces)
+    landing.write_json_lines(landing.reference_workspaces_path(settings.root.landing), workspaces)
     landing.remove_channel_lists_except(
-        settings.landing_dir, {w["id"] for w in workspaces if w.get("type") == "VIP"}
+        settings.root.landing, {w["id"] for w in workspaces if w.get("type") == "VIP"}
     )
     pairs = []
     for workspace_id in vip_ids:
         try:
-            path = landing.reference_channels_path(settings.landing_dir, workspace_id)
+            path = landing.reference_channels_path(settings.root.landing, workspace_id)
             channels, problems = _distinct_rows(client.channels(workspace_id), "/channels")
             if problems:
                 raise ResponseFormatError("; ".join(f"{k} {v}" for k, v in problems.items()))
@@ -197,7 +197,7 @@ def _land_messages(
     for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
         partitions.add(item)
     total = partitions.write(
-        settings.landing_dir,
+        settings.root.landing,
         pair.workspace_id,
         pair.medium_id,
         window.days(),
@@ -218,7 +218,7 @@ def _land_overviews(
     for group_by, period in periods:
         response = client.label_overview(pair.workspace_id, pair.medium_id, period, group_by)
         path = landing.overview_partition_path(
-            settings.landing_dir, pair.workspace_id, pair.medium_id, group_by, period.first_day
+            settings.root.landing, pair.workspace_id, pair.medium_id, group_by, period.first_day
         )
         landing.write_overview_partition(
             path,

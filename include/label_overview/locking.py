@@ -12,19 +12,19 @@ import fcntl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from label_overview.layout import DataRoot
 from label_overview.warehouse import WarehouseBusyError
 
 POLL_S = 0.2
 
 
 @contextmanager
-def warehouse_lock(home: Path, *, exclusive: bool, timeout_s: float) -> Iterator[None]:
+def warehouse_lock(root: DataRoot, *, exclusive: bool, timeout_s: float) -> Iterator[None]:
     """Hold the data root's warehouse lock: exclusive to write, shared to read."""
-    home.mkdir(parents=True, exist_ok=True)
+    root.home.mkdir(parents=True, exist_ok=True)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    with (home / ".warehouse.lock").open("a") as handle:
+    with root.lock.open("a") as handle:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
@@ -33,7 +33,7 @@ def warehouse_lock(home: Path, *, exclusive: bool, timeout_s: float) -> Iterator
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusyError(
-                        f"warehouse busy: another run has held {home / 'warehouse.duckdb'} for"
+                        f"warehouse busy: another run has held {root.warehouse} for"
                         f" {timeout_s:.0f}s; retry when it is done"
                     ) from None
                 time.sleep(POLL_S)

@@ -17,7 +17,6 @@ from typing import Any
 from label_overview import steps
 from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
-from label_overview.export import MANIFEST_NAME
 from label_overview.extract import Pair
 from label_overview.landing import LandingError
 from label_overview.settings import Secret, Settings, SettingsError
@@ -193,7 +192,7 @@ def publish_one(
     publication = steps.publish(settings, workspace_id, parse_day(day), failed)
     if publication.errors():
         raise PublishFailed("; ".join(publication.errors()))
-    manifest = settings.exports_dir / workspace_id / MANIFEST_NAME
+    manifest = settings.root.manifest(workspace_id)
     return {"workspace_id": workspace_id, "files": publication.files, "manifest": str(manifest)}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from label_overview import steps
-from label_overview.dynamo.concurrency import map_bounded
+from label_overview.concurrency import map_bounded
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary
 from label_overview.windows import Window, iso_instant

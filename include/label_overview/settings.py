@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from label_overview.layout import DataRoot
+
 MODES = ("messages", "label-overview", "both")
 # DuckDB reads "?" in a database path as the start of its options and "\\" as a separator, so
 # it cannot keep a warehouse below a data root holding either.
@@ -67,21 +69,9 @@ class Settings:
     retry_max_total_s: float = 120.0
 
     @property
-    def landing_dir(self) -> Path:
-        return self.home / "landing"
-
-    @property
-    def exports_dir(self) -> Path:
-        return self.home / "exports"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.home / "warehouse.duckdb"
-
-    @property
-    def read_copy_path(self) -> Path:
-        """The copy of the last complete build that analysts open while runs write."""
-        return self.home / "warehouse.read.duckdb"
+    def root(self) -> DataRoot:
+        """Where everything lives under the data root."""
+        return DataRoot(self.home)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

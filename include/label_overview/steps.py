@@ -98,7 +98,7 @@ def plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | Non
     pairs, gaps = [], {}
     for pair in discovery.pairs:
         landed = coverage.landed_days(
-            settings.landing_dir, pair.workspace_id, pair.medium_id, settings.mode
+            settings.root.landing, pair.workspace_id, pair.medium_id, settings.mode
         )
         days = planned_days(request, settings.lookback_days, landed)
         pairs.append(PairPlan(pair, tuple(coverage.day_runs(days))))
@@ -198,25 +198,25 @@ def publish(
         log.info("mode label-overview: snapshots need the message grain, none published")
         return Publication(window=window)
     published_at = iso_instant(int(time.time() * 1000))
-    shared = warehouse_lock(settings.home, exclusive=False, timeout_s=settings.lock_timeout_s)
-    with shared, read_only(settings.warehouse_path) as connection:
+    shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
+    with shared, read_only(settings.root.warehouse) as connection:
         pairs = export.warehouse_pairs(connection, [workspace_id])
         covered = coverage.window_coverage(connection, pairs, window)
         complete = [pair for pair in pairs if not covered[pair].missing]
         written = export.write_snapshots(
             connection,
-            settings.exports_dir,
+            settings.root.exports,
             complete,
             window,
             {pair: (covered[pair].fetched_from, covered[pair].fetched_to) for pair in complete},
         )
         export.write_manifest(
-            settings.exports_dir / workspace_id,
+            settings.root.exports / workspace_id,
             workspace_id,
             published_at=published_at,
             written=written,
         )
         reports = build_reports(connection, workspace_id, window, [m for _, m in complete])
-        write_reports(settings.exports_dir, workspace_id, reports)
+        write_reports(settings.root.exports, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from label_overview.layout import DataRoot
 from label_overview.locking import warehouse_lock
 from label_overview.settings import Settings
 from label_overview.warehouse import WarehouseBusyError
@@ -25,7 +26,12 @@ from label_overview.windows import Window
 
 log = logging.getLogger(__name__)
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+# LABEL_OVERVIEW_DBT_PROJECT_DIR names the dbt project (the image sets it); without it, the
+# project beside this package in its repository (an editable install, as `make install` does).
+DBT_PROJECT_DIR = Path(
+    os.environ.get("LABEL_OVERVIEW_DBT_PROJECT_DIR")
+    or Path(__file__).resolve().parents[2] / "dbt_project"
+)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _WINDOW_ENV = ("LABEL_OVERVIEW_FROM_DAY", "LABEL_OVERVIEW_TO_DAY")
 
@@ -66,7 +72,7 @@ def dbt_build(settings: Settings, window: Window | None) -> BuildSummary:
         TransformError: a model or test failed.
     """
     arguments = ["build", "--exclude-resource-type", "unit_test"]
-    with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
+    with warehouse_lock(settings.root, exclusive=True, timeout_s=settings.lock_timeout_s):
         results = _run_dbt(settings, arguments, window)
         publish_read_copy(settings)
     summary = _summarize(results)
@@ -82,7 +88,7 @@ def dbt_test(settings: Settings, selection: str) -> BuildSummary:
         WarehouseBusyError: another writer holds the warehouse.
         TransformError: a test failed.
     """
-    with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
+    with warehouse_lock(settings.root, exclusive=True, timeout_s=settings.lock_timeout_s):
         return _summarize(_run_dbt(settings, ["test", "--select", selection]))
 
 
@@ -100,10 +106,14 @@ def _run_dbt(settings: Settings, arguments: list[str], window: Window | None = N
 def _dbt_subprocess(
     settings: Settings, arguments: list[str], window: Window | None = None
 ) -> subprocess.CompletedProcess:
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").is_file():
+        raise TransformError(
+            f"no dbt project at {DBT_PROJECT_DIR}: set LABEL_OVERVIEW_DBT_PROJECT_DIR"
+        )
     settings.home.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [_dbt_executable(), *arguments, *_dbt_paths(settings)],
-        cwd=settings.home,  # profiles.yml's warehouse path is relative to the data root
+        cwd=settings.home,  # dbt finds the warehouse and the landing relative to the data root
         env=_dbt_env(settings, window),
         capture_output=True,
         text=True,
@@ -114,7 +124,7 @@ def _dbt_subprocess(
         and "Could not set lock on file" in completed.stdout + completed.stderr
     ):
         raise WarehouseBusyError(
-            f"warehouse busy: another process is writing {settings.warehouse_path}; retry later"
+            f"warehouse busy: another process is writing {settings.root.warehouse}; retry later"
         )
     return completed
 
@@ -138,7 +148,7 @@ def source_freshness(settings: Settings) -> str:
         WarehouseBusyError: another writer holds the warehouse.
     """
     selection = [f"source:landing.{name}" for name in _FRESH_SOURCES[settings.mode]]
-    with warehouse_lock(settings.home, exclusive=True, timeout_s=settings.lock_timeout_s):
+    with warehouse_lock(settings.root, exclusive=True, timeout_s=settings.lock_timeout_s):
         completed = _dbt_subprocess(settings, ["source", "freshness", "--select", *selection])
     verdicts = [
         _freshness_verdict(result)
@@ -180,7 +190,7 @@ def publish_read_copy(settings: Settings) -> None:
     DuckDB lets no reader in while a run writes; the copy, replaced atomically after each
     build, is always openable read-only and always a whole build. Called under the write lock.
     """
-    source, target = settings.warehouse_path, settings.read_copy_path
+    source, target = settings.root.warehouse, settings.root.read_copy
     temp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, temp)
     os.replace(temp, target)
@@ -204,9 +214,9 @@ def _dbt_paths(settings: Settings) -> list[str]:
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        str(settings.home / "dbt" / "target"),
+        str(settings.root.dbt_target),
         "--log-path",
-        str(settings.home / "dbt" / "logs"),
+        str(settings.root.dbt_logs),
     ]
 
 
@@ -217,7 +227,7 @@ def _dbt_env(settings: Settings, window: Window | None) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_")) and k not in _WINDOW_ENV
     }
-    env["LABEL_OVERVIEW_HOME"] = str(settings.home)
+    env.update(DataRoot.dbt_env())
     # The window goes in the environment, not `--vars`: changed vars make dbt re-parse the
     # whole project, every night (macros/run_days.sql).
     if window is not None:
@@ -232,7 +242,7 @@ def _limit(result: dict, name: str) -> str:
 
 
 def _read_target_json(settings: Settings, name: str) -> dict:
-    path = settings.home / "dbt" / "target" / name
+    path = settings.root.dbt_target / name
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

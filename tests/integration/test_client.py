@@ -15,9 +15,9 @@ from collections import Counter
 import httpx
 import pytest
 
+from label_overview.concurrency import map_bounded
 from label_overview.dataset import Dataset, item_of
 from label_overview.dynamo.client import DynamoClient
-from label_overview.dynamo.concurrency import map_bounded
 from label_overview.dynamo.errors import (
     AuthenticationError,
     BusinessRuleError,

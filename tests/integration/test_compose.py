@@ -76,6 +76,12 @@ def test_environment_wires_celery_postgres_redis_and_the_data_root(compose, dock
     assert "label-overview-data" in compose["volumes"]
     assert re.search(r"AIRFLOW__CORE__DAGS_FOLDER", str(env))
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] in dockerfile  # where the image puts dags/
+    # The package finds the dbt project where the image copies it.
+    assert re.search(r"LABEL_OVERVIEW_DBT_PROJECT_DIR=(\S+)", dockerfile)[1] == (
+        "/opt/label-overview/dbt_project"
+    )
+    assert "WORKDIR /opt/label-overview\n" in dockerfile
+    assert "COPY dbt_project ./dbt_project\n" in dockerfile
 
 
 def test_credentials_come_from_the_environment_only(compose):

@@ -38,10 +38,11 @@ def test_overlapping_runs_serialize_and_end_exact(tmp_path, emulator, dataset):
 
 
 def test_a_run_that_cannot_get_the_warehouse_says_busy(tmp_path, emulator, dataset):
+    from label_overview.layout import DataRoot
     from label_overview.locking import warehouse_lock
 
     env = {**pipeline_env(emulator, dataset, tmp_path), "LABEL_OVERVIEW_LOCK_TIMEOUT_S": "1"}
-    with warehouse_lock(tmp_path, exclusive=True, timeout_s=1):
+    with warehouse_lock(DataRoot(tmp_path), exclusive=True, timeout_s=1):
         blocked = cli(env, "run", "--from", str(DATA_START), "--to", str(DATA_START))
     assert blocked.returncode == 1
     assert (
