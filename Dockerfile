@@ -1,5 +1,5 @@
 # The project's image for the distributed topology (docker-compose.yml): Airflow 3 with the
-# locked dependencies and this package, installed exactly as `make install` does.
+# runtime lock (no test tools, no emulator) and this package.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,7 +19,8 @@ WORKDIR /opt/label-overview
 COPY requirements.lock pyproject.toml README.md ./
 RUN pip install --no-cache-dir uv==0.13.8 \
     && uv pip install --system --compile-bytecode --no-cache -r requirements.lock
-COPY include ./include
+# The pipeline's package only: the emulator beside it is for the tests and the demo.
+COPY include/label_overview ./include/label_overview
 COPY dbt_project ./dbt_project
 COPY dags /opt/airflow/dags
 RUN uv pip install --system --compile-bytecode --no-cache --no-deps -e .

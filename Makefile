@@ -15,18 +15,24 @@ AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+# The dev lock: the runtime's packages plus the tests' and the emulator's; then the pipeline
+# and the emulator (include/dynamo_emulator, the tests' and the demo's) from this repository.
+$(STAMP): pyproject.toml requirements-dev.lock include/dynamo_emulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps -e .
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps \
+		-e . -e include/dynamo_emulator
 	touch $@
 
+# Two locks with hashes: the runtime's (the image installs it) and the dev one (make install).
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+		-o requirements-dev.lock
 
 demo: install
-	$(BIN)/python -m label_overview.demo
+	$(BIN)/python -m dynamo_emulator.demo
 
 # The label trend report's test opens it in Debian's chromium (installed here as root; as
 # another user: sudo apt-get install chromium).

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from dynamo_emulator.generate import generate_dataset
 from label_overview import landing
-from label_overview.generate import generate_dataset
 from label_overview.windows import day_of_ms
 
 PROFILE = os.environ.get("BENCH", "quick")
@@ -85,7 +85,7 @@ def land_generated(
 
 
 def _land_reference(dataset: Path, home: Path) -> None:
-    from label_overview.dataset import Dataset
+    from dynamo_emulator.dataset import Dataset
 
     meta = Dataset.load_metadata(dataset)
     landing.write_json_lines(landing.reference_workspaces_path(home / "landing"), meta.workspaces)

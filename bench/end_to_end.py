@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bench.common import FULL, START
 from bench.extraction import emulator_process
-from label_overview.dataset import Dataset
-from label_overview.generate import generate_dataset
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.generate import generate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,11 +15,11 @@ import httpx
 import orjson
 
 from bench.common import FULL, START, median_seconds
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.generate import generate_dataset
 from label_overview.concurrency import map_bounded
-from label_overview.dataset import Dataset
 from label_overview.dynamo.signing import DynamoAuth
 from label_overview.extract import Pair, extract_pair, open_client
-from label_overview.generate import generate_dataset
 from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
 

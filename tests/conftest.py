@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from label_overview.dataset import Dataset
-from label_overview.emulator.server import RunningEmulator, running_emulator
-from label_overview.generate import generate_dataset
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.generate import generate_dataset
+from dynamo_emulator.server import RunningEmulator, running_emulator
 
 DATA_START = dt.date(2026, 6, 1)
 DATA_DAYS = 21

@@ -23,23 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="label-overview", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    emulator = commands.add_parser("emulator", help="serve a dataset as the Dynamo API on loopback")
-    emulator.add_argument("--data", required=True, help="dataset directory")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    emulator.add_argument("--fail-rate", type=float, default=0.0)
-    emulator.add_argument("--latency-ms", type=int, default=0)
-    emulator.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds on 429")
-    emulator.add_argument("--seed", type=int, default=0, help="seed of the fault injector")
-
-    generate = commands.add_parser("generate", help="write a synthetic dataset directory")
-    generate.add_argument("--out", required=True)
-    generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--start", default="2026-06-01", help="first UTC day (YYYY-MM-DD)")
-    generate.add_argument("--days", type=int, default=28)
-    generate.add_argument("--workspaces", type=int, default=3, help="VIP workspaces")
-    generate.add_argument("--channels-per-workspace", type=int, default=2)
-    generate.add_argument("--messages-per-day", type=int, default=200, help="per channel")
     run = commands.add_parser("run", help="extract, build and publish for a range of UTC days")
     run.add_argument("--from", dest="from_day", required=True, help="first UTC day (YYYY-MM-DD)")
     run.add_argument("--to", dest="to_day", required=True, help="last UTC day (YYYY-MM-DD)")
@@ -80,34 +63,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "emulator":
-        from label_overview.emulator.server import serve
-
-        serve(
-            args.data,
-            host=args.host,
-            port=args.port,
-            fail_rate=args.fail_rate,
-            latency_ms=args.latency_ms,
-            retry_after_s=args.retry_after,
-            seed=args.seed,
-        )
-        return 0
-    if args.command == "generate":
-        from label_overview.generate import generate_dataset
-        from label_overview.windows import parse_day
-
-        summary = generate_dataset(
-            args.out,
-            seed=args.seed,
-            start=parse_day(args.start, name="--start"),
-            days=args.days,
-            workspaces=args.workspaces,
-            channels_per_workspace=args.channels_per_workspace,
-            messages_per_day=args.messages_per_day,
-        )
-        print(summary)
-        return 0
     if args.command == "run":
         return _run(args)
     if args.command == "export":

@@ -15,8 +15,10 @@ from collections import Counter
 import httpx
 import pytest
 
+from dynamo_emulator.dataset import Dataset, item_of
+from dynamo_emulator.reference import compute_label_overview
+from dynamo_emulator.server import running_emulator
 from label_overview.concurrency import map_bounded
-from label_overview.dataset import Dataset, item_of
 from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import (
     AuthenticationError,
@@ -30,8 +32,7 @@ from label_overview.dynamo.errors import (
 )
 from label_overview.dynamo.retry import RetryPolicy
 from label_overview.dynamo.signing import format_x_date, sign
-from label_overview.emulator.server import running_emulator
-from label_overview.overview import compute_label_overview, render_label_overview
+from label_overview.overview import render_label_overview
 from label_overview.settings import Secret
 from label_overview.windows import Window, WindowError, day_start_ms
 

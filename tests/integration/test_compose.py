@@ -106,6 +106,35 @@ def test_the_image_installs_the_lock_and_the_package(dockerfile):
         "uv pip install --system --compile-bytecode --no-cache -r requirements.lock" in dockerfile
     )
     assert "--no-deps -e ." in dockerfile
-    for path in ("include", "dbt_project", "dags"):
+    for path in ("include/label_overview", "dbt_project", "dags"):
         assert re.search(rf"^COPY {path} ", dockerfile, re.MULTILINE), path
+    assert "dynamo_emulator" not in dockerfile
     assert "USER airflow" in dockerfile
+
+
+def locked(name: str) -> dict[str, list[str]]:
+    """A lock's packages, each with what requires it (uv's ``# via`` lines)."""
+    packages: dict[str, list[str]] = {}
+    current = None
+    for line in (REPO / name).read_text().splitlines():
+        if match := re.match(r"^([A-Za-z0-9._-]+)==\S+ \\$", line):
+            current = match[1].lower()
+            packages[current] = []
+        elif current and (match := re.match(r"^    #\s+(?:via )?([A-Za-z0-9._-]+)", line)):
+            if match[1] != "via":
+                packages[current].append(match[1])
+    return packages
+
+
+def test_the_runtime_lock_has_no_test_tools_and_both_locks_pin_hashes():
+    runtime, dev = locked("requirements.lock"), locked("requirements-dev.lock")
+    assert not {"pytest", "pytest-xdist", "pytest-timeout", "ruff", "hypothesis"} & set(runtime)
+    assert {"pytest", "ruff", "hypothesis"} <= set(dev)
+    # Airflow's own API server runs on them; the pipeline does not need them.
+    assert "label-overview" not in runtime["uvicorn"] + runtime["starlette"]
+    assert "apache-airflow-core" in runtime["uvicorn"]
+    for name in ("requirements.lock", "requirements-dev.lock"):
+        text = (REPO / name).read_text()
+        pins = re.findall(r"^[A-Za-z0-9._-]+==\S+ \\$", text, re.MULTILINE)
+        assert len(pins) == len(locked(name)) > 150
+        assert text.count("--hash=sha256:") >= len(pins)

@@ -3,7 +3,7 @@
 Requests are signed here with a few lines of hmac (the project's client is tested on its
 own), so that these tests pin the server's behaviour: authentication, the order of the
 checks (403, 402, 422, 404, 400), paging, export, label overview, faults, the control
-surface and the ``label-overview emulator`` process.
+surface and the ``dynamo-emulator serve`` process.
 
 The fixed case: one organization; VIP workspaces ws_vip (channel FB page) and ws_vip2
 (Instagram), and ws_plain (not VIP, also on the FB page). On (ws_vip, FB page), nine
@@ -29,11 +29,12 @@ import httpx
 import jsonschema
 import pytest
 
+from dynamo_emulator.dataset import ITEM_FIELDS, Dataset, item_of
+from dynamo_emulator.reference import compute_label_overview
+from dynamo_emulator.server import EmulatorProcess, running_emulator
+from dynamo_emulator.store import MessageStore, Query
 from label_overview.contract import label_overview_schema
-from label_overview.dataset import ITEM_FIELDS, Dataset, item_of
-from label_overview.emulator.server import EmulatorProcess, running_emulator
-from label_overview.emulator.store import MessageStore, Query
-from label_overview.overview import compute_label_overview, render_label_overview
+from label_overview.overview import render_label_overview
 from label_overview.windows import Window, day_start_ms, iso_instant
 
 KEY, SECRET = "key_test", "s3cr3t-for-emulator-tests"
@@ -756,10 +757,10 @@ def test_emulator_process_announces_serves_and_stops_cleanly(tmp_path):
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_cli_prints_one_line_and_exits_0_on_signal(tmp_path, stop):
     dataset().save(tmp_path)
-    command = Path(sys.executable).with_name("label-overview")
+    command = Path(sys.executable).with_name("dynamo-emulator")
     options = ["--port", "0", "--fail-rate", "0.5", "--retry-after", "3", "--seed", "1"]
     process = subprocess.Popen(
-        [str(command), "emulator", "--data", str(tmp_path), *options],
+        [str(command), "serve", "--data", str(tmp_path), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,4 +1,4 @@
-"""``label-overview emulator`` as its own process: announces itself, serves, stops on SIGINT."""
+"""``dynamo-emulator serve`` as its own process: announces itself, serves, stops on SIGINT."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 
-from label_overview.dataset import Dataset
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.generate import generate_dataset
 from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.retry import RetryPolicy
-from label_overview.generate import generate_dataset
 
 
 def test_emulator_process_serves_the_dataset_until_sigint(tmp_path):
@@ -21,8 +21,8 @@ def test_emulator_process_serves_the_dataset_until_sigint(tmp_path):
         [
             sys.executable,
             "-m",
-            "label_overview.cli",
-            "emulator",
+            "dynamo_emulator.cli",
+            "serve",
             "--data",
             str(tmp_path),
             "--fail-rate",

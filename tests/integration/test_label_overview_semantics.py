@@ -13,12 +13,13 @@ import datetime as dt
 import jsonschema
 import pytest
 
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.reference import compute_label_overview
+from dynamo_emulator.server import running_emulator
 from label_overview.contract import label_overview_schema
-from label_overview.dataset import Dataset
 from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import BusinessRuleError
-from label_overview.emulator.server import running_emulator
-from label_overview.overview import compute_label_overview, render_label_overview
+from label_overview.overview import render_label_overview
 from label_overview.windows import Window
 
 SCHEMA = label_overview_schema()

@@ -28,7 +28,7 @@ LAST_DAY = DATA_START + dt.timedelta(days=DATA_DAYS - 1)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, dataset_dir, dataset):
     """One full run over every generated day, with the emulator that served it kept running."""
-    from label_overview.emulator.server import running_emulator
+    from dynamo_emulator.server import running_emulator
 
     home = tmp_path_factory.mktemp("home")
     with running_emulator(dataset_dir) as emulator:

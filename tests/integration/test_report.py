@@ -32,7 +32,7 @@ CHROMIUM_FLAGS = (
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, dataset_dir, dataset):
-    from label_overview.emulator.server import running_emulator
+    from dynamo_emulator.server import running_emulator
 
     home = tmp_path_factory.mktemp("report")
     with running_emulator(dataset_dir) as emulator:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from label_overview.emulator.app import CORRUPTIONS
+from dynamo_emulator.app import CORRUPTIONS
 from label_overview.extract import Pair, discover_pairs, extract_pair, open_client
 from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
@@ -30,7 +30,7 @@ DAYS = (
 
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory, dataset_dir, dataset):
-    from label_overview.emulator.server import running_emulator
+    from dynamo_emulator.server import running_emulator
 
     home = tmp_path_factory.mktemp("clean")
     with running_emulator(dataset_dir) as emulator:
@@ -117,8 +117,8 @@ def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, d
 
 
 def test_an_organization_without_vip_workspaces_runs_and_publishes_nothing(tmp_path, dataset):
-    from label_overview.dataset import Dataset
-    from label_overview.emulator.server import running_emulator
+    from dynamo_emulator.dataset import Dataset
+    from dynamo_emulator.server import running_emulator
 
     empty = Dataset(dataset.organization, dataset.api_keys, [], [], [], [])
     with running_emulator(empty) as emulator:

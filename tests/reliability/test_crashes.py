@@ -34,7 +34,7 @@ TRIALS = 8
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, dataset_dir, dataset):
-    from label_overview.emulator.server import running_emulator
+    from dynamo_emulator.server import running_emulator
 
     home = tmp_path_factory.mktemp("reference")
     started = time.monotonic()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from label_overview.dataset import Dataset
+from dynamo_emulator.dataset import Dataset
 from tests.conftest import DATA_START, api_answers, cli, pipeline_env, published_snapshots
 
 DAY = DATA_START + dt.timedelta(days=9)

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from label_overview.dataset import ITEM_FIELDS, Dataset
-from label_overview.generate import generate_dataset
+from dynamo_emulator.dataset import ITEM_FIELDS, Dataset
+from dynamo_emulator.generate import generate_dataset
 from label_overview.windows import DAY_MS, day_start_ms
 
 START = dt.date(2026, 6, 1)
@@ -87,7 +87,7 @@ def test_cli_prints_one_summary_line(tmp_path):
         [
             sys.executable,
             "-m",
-            "label_overview.cli",
+            "dynamo_emulator.cli",
             "generate",
             "--out",
             str(tmp_path),

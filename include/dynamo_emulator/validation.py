@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from label_overview.dataset import CONTENT_TYPES
+from dynamo_emulator.dataset import CONTENT_TYPES
 from label_overview.windows import GROUP_BYS, WindowError, parse_day
 
 MAX_PAGE = 500

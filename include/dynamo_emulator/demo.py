@@ -17,12 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-from label_overview.dataset import Dataset
-from label_overview.emulator.server import running_emulator
-from label_overview.generate import generate_dataset
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.generate import generate_dataset
+from dynamo_emulator.server import running_emulator
 from label_overview.settings import Settings
 from label_overview.warehouse import read_only
 
+# The demo runs from the repository it ships in (`make demo`): its dags/ and ./airflow_home.
 REPO = Path(__file__).resolve().parents[2]
 DEMO_START = dt.date(2026, 10, 1)
 DEMO_DAYS = 42

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from label_overview.dataset import Dataset
+from dynamo_emulator.dataset import Dataset
 
 Message = Mapping[str, Any]
 Filter = tuple[str | None, str | None]  # (label, contentType)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import uvicorn
 
-from label_overview.dataset import Dataset
-from label_overview.emulator.app import Emulator, build_app
-from label_overview.emulator.control import EmulatorControl
-from label_overview.emulator.faults import Faults, quiet_deliberate_drops
-from label_overview.emulator.store import MessageStore
+from dynamo_emulator.app import Emulator, build_app
+from dynamo_emulator.control import EmulatorControl
+from dynamo_emulator.dataset import Dataset
+from dynamo_emulator.faults import Faults, quiet_deliberate_drops
+from dynamo_emulator.store import MessageStore
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -68,7 +68,7 @@ def serve(
     signal, so the CLI exits 0.
 
     Args:
-        data_dir: a dataset directory (see ``label_overview.dataset``).
+        data_dir: a dataset directory (see ``dynamo_emulator.dataset``).
         host: the address to listen on.
         port: the port, 0 for a free one.
         fail_rate: share of vendor requests failed on purpose, in [0, 1].
@@ -157,7 +157,7 @@ def running_emulator(
 
 
 class EmulatorProcess:
-    """``label-overview emulator`` as a child process, for tests that need its own process.
+    """``dynamo-emulator serve`` as a child process, for tests that need its own process.
 
     A context manager: entering starts it and waits for its ``listening on`` line; leaving
     (or ``stop()``) sends SIGINT and waits, killing it only if it does not stop in time.
@@ -179,7 +179,7 @@ class EmulatorProcess:
         startup_timeout_s: float = 15.0,
     ) -> None:
         self.command = [
-            sys.executable, "-m", "label_overview.cli", "emulator", "--data", str(data_dir),
+            sys.executable, "-m", "dynamo_emulator.cli", "serve", "--data", str(data_dir),
             "--fail-rate", str(fail_rate), "--latency-ms", str(latency_ms),
             "--retry-after", str(retry_after_s), "--seed", str(seed),
         ]  # fmt: skip
