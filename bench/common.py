@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dynamo_emulator.generate import generate_dataset
 from label_overview import landing
+from label_overview.files import write_atomic
 from label_overview.windows import day_of_ms
 
 PROFILE = os.environ.get("BENCH", "quick")
@@ -65,7 +66,7 @@ def land_generated(
         if current is not None:
             workspace, medium, day = current
             path = landing.message_partition_path(home / "landing", workspace, medium, day)
-            landing.write_atomic(path, b"".join(lines))
+            write_atomic(path, b"".join(lines))
 
     with (dataset / "messages.jsonl").open("rb") as source:
         for line in source:

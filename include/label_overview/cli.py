@@ -165,7 +165,7 @@ def _export(args: argparse.Namespace) -> int:
 def _expected_error_message(error: Exception) -> str | None:
     """The one-line message of an anticipated failure, or None for a bug."""
     from label_overview.dynamo.errors import DynamoError
-    from label_overview.landing import LandingError
+    from label_overview.files import UnsafeIdError
     from label_overview.pipeline import PipelineError
     from label_overview.settings import SettingsError
     from label_overview.transform import TransformError
@@ -177,7 +177,7 @@ def _expected_error_message(error: Exception) -> str | None:
         SettingsError,
         WindowError,
         LookupError,
-        LandingError,
+        UnsafeIdError,
         DynamoError,
         TransformError,
         WarehouseError,

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from label_overview import landing
+from label_overview.files import safe_id, write_atomic
 from label_overview.layout import MANIFEST_NAME
 from label_overview.windows import MAX_WINDOW_DAYS, Window
 
@@ -185,8 +185,8 @@ def warehouse_pairs(
 def snapshot_path(
     exports_dir: Path, workspace_id: str, medium_id: str, group_by: str, window: Window
 ) -> Path:
-    workspace = landing.safe_id(workspace_id, what="workspace id")
-    medium = landing.safe_id(medium_id, what="channel id")
+    workspace = safe_id(workspace_id, what="workspace id")
+    medium = safe_id(medium_id, what="channel id")
     return (
         exports_dir / workspace / medium / group_by / f"{window.first_day}_{window.last_day}.json"
     )
@@ -206,7 +206,7 @@ def write_snapshots(
         label_overview_bodies(connection, pairs, window).items()
     ):
         path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
-        landing.write_atomic(path, body)
+        write_atomic(path, body)
         fetched_from, fetched_to = fetched[workspace_id, medium_id]
         written.append(
             PublishedFile(path, hashlib.sha256(body).hexdigest(), fetched_from, fetched_to)
@@ -254,7 +254,7 @@ def write_manifest(
             }
         )
     manifest = {"workspaceId": workspace_id, "files": files}
-    landing.write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
 
 

@@ -16,7 +16,7 @@ from label_overview import landing
 from label_overview.dynamo.client import DynamoClient
 from label_overview.dynamo.errors import DynamoError, ResponseFormatError
 from label_overview.dynamo.retry import RetryPolicy
-from label_overview.landing import LandingError
+from label_overview.files import UnsafeIdError, safe_id, shown_id
 from label_overview.settings import Settings
 from label_overview.windows import Window, iso_instant
 
@@ -110,9 +110,9 @@ def discover_pairs(
             if problems:
                 raise ResponseFormatError("; ".join(f"{k} {v}" for k, v in problems.items()))
             for channel in channels:
-                landing.safe_id(channel["id"], what="channel id")
-        except (DynamoError, LandingError) as error:
-            name = landing.shown_id(workspace_id)
+                safe_id(channel["id"], what="channel id")
+        except (DynamoError, UnsafeIdError) as error:
+            name = shown_id(workspace_id)
             log.error("listing the channels of %s failed: %s", name, error)
             failed[name] = f"listing its channels failed: {error}"
             continue
@@ -141,7 +141,7 @@ def _distinct_rows(
     for index, row in enumerate(listed):
         if isinstance(row, dict) and isinstance(row.get("id"), str) and row["id"]:
             if row in by_id[row["id"]]:
-                log.warning("%s lists %s twice: kept once", path, landing.shown_id(row["id"]))
+                log.warning("%s lists %s twice: kept once", path, shown_id(row["id"]))
             else:
                 by_id[row["id"]].append(row)
         elif not isinstance(row, dict) or matters(row):
@@ -153,7 +153,7 @@ def _distinct_rows(
         if len(rows) == 1:
             kept.append(rows[0])
         elif any(matters(row) for row in rows):
-            problems[landing.shown_id(key)] = "is listed twice with different fields"
+            problems[shown_id(key)] = "is listed twice with different fields"
         else:
             log.warning("%s lists %s twice with different fields: dropped", path, key)
     return kept, problems

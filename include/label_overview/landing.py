@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -30,9 +27,9 @@ from typing import Any
 
 import orjson
 
+from label_overview.files import safe_id, write_atomic
 from label_overview.windows import DAY_MS, day_start_ms
 
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 # Fields every metric needs; userName and text are personal data kept only on request.
 PERSONAL_FIELDS = ("userName", "text")
 # Added to each landed message: its line in the partition file (see MessagePartitions).
@@ -40,27 +37,6 @@ LINE_FIELD = "_line"
 MESSAGES_FILE = "messages.jsonl"
 LANDED_FILE = "_landed.json"
 RESPONSE_FILE = "response.json"
-
-
-class LandingError(ValueError):
-    """Data that cannot be landed safely (e.g. an id that is not safe as a path segment)."""
-
-
-def safe_id(value: object, *, what: str) -> str:
-    """Return ``value`` if it can name a partition directory, else raise LandingError."""
-    if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
-        raise LandingError(
-            f"{what} '{shown_id(value)}' is not a safe identifier for a landing path"
-        )
-    return value
-
-
-def shown_id(value: object, limit: int = 80) -> str:
-    """An id as a message shows it: control characters escaped, cut to ``limit`` characters."""
-    text = value if isinstance(value, str) else repr(value)
-    if not text.isprintable():
-        text = repr(text)[1:-1]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def message_partition_path(landing: Path, workspace_id: str, medium_id: str, day: dt.date) -> Path:
@@ -178,22 +154,3 @@ def write_overview_partition(
         "body": body.decode(),
     }
     write_json_lines(path, [envelope])
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so readers see the old file or the whole new one, never a part.
-
-    The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
-    hidden name that the dbt sources' globs never match. No fsync: the rename protects against
-    a killed process, which is what a rerun must recover from; after a machine crash the run is
-    rerun anyway, and syncing each of thousands of small files would dominate the export.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -18,7 +18,7 @@ from label_overview import steps
 from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
 from label_overview.extract import Pair
-from label_overview.landing import LandingError
+from label_overview.files import UnsafeIdError
 from label_overview.settings import Secret, Settings, SettingsError
 from label_overview.transform import FreshnessError, source_freshness
 from label_overview.windows import Window, WindowError, parse_day
@@ -40,7 +40,7 @@ class PublishFailed(RuntimeError):
 FINAL_ERRORS = (
     SettingsError,
     WindowError,
-    LandingError,
+    UnsafeIdError,
     LookupError,
     DynamoHTTPError,
     DiscoveryError,

@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 
-from label_overview import landing
 from label_overview.export import label_overview_documents, warehouse_pairs
+from label_overview.files import safe_id, write_atomic
 from label_overview.windows import GROUP_BYS, Window
 
 TOP_LABELS = 6
@@ -65,12 +65,12 @@ def write_reports(exports_dir: Path, workspace_id: str, reports: list[ChannelRep
     """Write each channel's page and charts under exports/<workspace>/<channel>/report/."""
     written = []
     for report in reports:
-        folder = exports_dir / landing.safe_id(workspace_id, what="workspace id")
-        folder = folder / landing.safe_id(report.medium_id, what="channel id") / "report"
-        landing.write_atomic(folder / "label-trends.html", report.html.encode())
+        folder = exports_dir / safe_id(workspace_id, what="workspace id")
+        folder = folder / safe_id(report.medium_id, what="channel id") / "report"
+        write_atomic(folder / "label-trends.html", report.html.encode())
         written.append(folder / "label-trends.html")
         for group_by, png in report.pngs.items():
-            landing.write_atomic(folder / f"label-trends-{group_by}.png", png)
+            write_atomic(folder / f"label-trends-{group_by}.png", png)
             written.append(folder / f"label-trends-{group_by}.png")
     return written
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from label_overview import landing
-from label_overview.landing import LandingError
+from label_overview.files import UnsafeIdError
 from label_overview.settings import UNUSABLE_IN_HOME
 from tests.conftest import DATA_START, api_answers, cli, pipeline_env, published_snapshots
 
@@ -23,7 +23,7 @@ LANDING = Path("/data/landing")
 def test_any_id_names_one_folder_of_its_own_or_is_refused_in_one_short_line(value):
     try:
         path = landing.message_partition_path(LANDING, value, "M", DAY)
-    except LandingError as error:
+    except UnsafeIdError as error:
         message = str(error)
         assert "\n" not in message
         refusal = "workspace id '' is not a safe identifier for a landing path"

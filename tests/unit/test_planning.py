@@ -6,6 +6,7 @@ import datetime as dt
 
 from label_overview import coverage, landing
 from label_overview.extract import Pair
+from label_overview.files import write_atomic
 from label_overview.steps import PairPlan, Plan, planned_days
 from label_overview.windows import Window
 
@@ -56,8 +57,8 @@ def test_the_build_covers_every_planned_day():
 def test_landed_days_are_the_partitions_on_disk_empty_ones_included(tmp_path):
     landing_dir = tmp_path / "landing"
     for day in (dt.date(2026, 1, 3), dt.date(2026, 1, 4)):
-        landing.write_atomic(landing.message_partition_path(landing_dir, "W", "M", day), b"")
-    landing.write_atomic(
+        write_atomic(landing.message_partition_path(landing_dir, "W", "M", day), b"")
+    write_atomic(
         landing.overview_partition_path(landing_dir, "W", "M", "day", dt.date(2026, 1, 4)), b"{}"
     )
     # A folder without its file (a partition deleted by hand) is not landed.

@@ -1,0 +1,50 @@
+"""File helpers every writer of the data root shares: ids as folder names, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+class UnsafeIdError(ValueError):
+    """An id that cannot name a folder: the landing's partitions and the exports' folders."""
+
+
+def safe_id(value: object, *, what: str) -> str:
+    """Return ``value`` if it can name a folder of its own, else raise UnsafeIdError."""
+    if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
+        raise UnsafeIdError(
+            f"{what} '{shown_id(value)}' is not a safe identifier for a landing path"
+        )
+    return value
+
+
+def shown_id(value: object, limit: int = 80) -> str:
+    """An id as a message shows it: control characters escaped, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so readers see the old file or the whole new one, never a part.
+
+    The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
+    hidden name that the dbt sources' globs never match. No fsync: the rename protects against
+    a killed process, which is what a rerun must recover from; after a machine crash the run is
+    rerun anyway, and syncing each of thousands of small files would dominate the export.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
