@@ -14,8 +14,9 @@ import duckdb
 from bench.common import FULL, START, land_generated
 from bench.transform import measured_build
 from label_overview import coverage
-from label_overview.export import warehouse_pairs, write_manifest, write_snapshots
+from label_overview.documents import warehouse_pairs
 from label_overview.settings import Settings
+from label_overview.snapshots import write_manifest, write_snapshots
 from label_overview.steps import publish
 from label_overview.warehouse import read_only
 from label_overview.windows import trailing_window
@@ -97,10 +98,10 @@ def _snapshots_and_manifests(connection, settings: Settings, ids: list[str], win
     pairs = warehouse_pairs(connection, ids)
     covered = coverage.window_coverage(connection, pairs, window)
     fetched = {pair: (c.fetched_from, c.fetched_to) for pair, c in covered.items()}
-    files = write_snapshots(connection, settings.root.exports, pairs, window, fetched)
+    files = write_snapshots(connection, settings.root.snapshots, pairs, window, fetched)
     for workspace_id in ids:
         write_manifest(
-            settings.root.exports / workspace_id,
+            settings.root.snapshots / workspace_id,
             workspace_id,
             published_at="2026-02-01T00:00:00Z",
             written=files,

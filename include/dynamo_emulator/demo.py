@@ -97,14 +97,14 @@ def summary(settings: Settings, seconds: float) -> str:
                 "rpt_label_overview_reconciliation",
             )
         }
-    snapshots = sorted(settings.root.exports.glob("*/*/*/*.json"))
+    snapshots = sorted(settings.root.snapshots.glob("*/*/*/*.json"))
     lines = [
         f"Done in {seconds:.0f}s: a backfill and {DAG_RUNS} daily DAG runs through Airflow.",
         "Marts (rows):",
     ]
     lines += [f"  marts.{table:<36} {count:>9,}" for table, count in counts.items()]
     lines += [
-        f"Snapshots: {len(snapshots)} files under {settings.root.exports}/"
+        f"Snapshots: {len(snapshots)} files under {settings.root.snapshots}/"
         "<workspace>/<channel>/<day|week>/",
         f"Warehouse: {settings.root.warehouse}",
         "Query it read-only, e.g.:",

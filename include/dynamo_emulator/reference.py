@@ -2,7 +2,7 @@
 
 ``compute_label_overview`` is the reference implementation the emulator serves (rendered by
 ``label_overview.overview.render_label_overview``) and the tests hold the pipeline's snapshots
-to; the pipeline itself computes documents in DuckDB (``label_overview.export``).
+to; the pipeline itself computes documents in DuckDB (``label_overview.documents``).
 """
 
 from __future__ import annotations

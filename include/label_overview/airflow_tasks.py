@@ -69,7 +69,7 @@ def list_workspaces(planned: dict) -> list[str]:
 @task(
     pool=API_POOL,
     execution_timeout=EXTRACT_TIMEOUT,
-    map_index_template="{{ pair.workspace_id }}/{{ pair.medium_id }}",
+    map_index_template="{{ pair.workspace_id }}/{{ pair.channel_id }}",
     multiple_outputs=False,
 )
 def extract(pair: dict) -> dict:
@@ -97,9 +97,10 @@ def build(planned: dict) -> str:
 def freshness() -> str:
     """dbt source freshness of the landing: fails when the newest fetch is too old."""
     from label_overview import orchestration
+    from label_overview.transform import source_freshness
 
     with _no_retry_on_final_errors():
-        return orchestration.check_freshness(orchestration.settings_from_airflow(api=False))
+        return source_freshness(orchestration.settings_from_airflow(api=False))
 
 
 @task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}", multiple_outputs=False)

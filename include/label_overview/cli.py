@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="print a label-overview document from the warehouse"
     )
     export.add_argument("--workspace", required=True)
-    export.add_argument("--medium", required=True, help="channel id")
+    export.add_argument("--medium", dest="channel_id", required=True, help="channel id")
     export.add_argument("--from", dest="from_day", required=True)
     export.add_argument("--to", dest="to_day", required=True)
     export.add_argument("--group-by", choices=GROUP_BYS, default="day")
@@ -98,7 +98,7 @@ def _report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from label_overview.coverage import require_landed
-    from label_overview.export import check_workspace, warehouse_pairs
+    from label_overview.documents import check_workspace, warehouse_pairs
     from label_overview.locking import warehouse_lock
     from label_overview.report import build_reports, write_reports
     from label_overview.settings import Settings
@@ -127,7 +127,7 @@ def _report(args: argparse.Namespace) -> int:
         window.check(MAX_WINDOW_DAYS)
         require_landed(connection, warehouse_pairs(connection, [args.workspace]), window)
         reports = build_reports(connection, args.workspace, window)
-    out = Path(args.out) if args.out else settings.root.exports
+    out = Path(args.out) if args.out else settings.root.snapshots
     for path in write_reports(out, args.workspace, reports):
         print(path)
     return 0
@@ -141,7 +141,7 @@ def _log_progress_to_stderr() -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from label_overview.coverage import require_landed
-    from label_overview.export import check_pair, label_overview_document
+    from label_overview.documents import check_pair, label_overview_document
     from label_overview.locking import warehouse_lock
     from label_overview.overview import render_label_overview
     from label_overview.settings import Settings
@@ -153,10 +153,10 @@ def _export(args: argparse.Namespace) -> int:
     require_warehouse(settings.root.warehouse)  # before the lock, which creates the data root
     shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.root.warehouse) as connection:
-        check_pair(connection, args.workspace, args.medium)
-        require_landed(connection, [(args.workspace, args.medium)], window)
+        check_pair(connection, args.workspace, args.channel_id)
+        require_landed(connection, [(args.workspace, args.channel_id)], window)
         document = label_overview_document(
-            connection, args.workspace, args.medium, window, args.group_by
+            connection, args.workspace, args.channel_id, window, args.group_by
         )
     sys.stdout.buffer.write(render_label_overview(document) + b"\n")
     return 0

@@ -24,14 +24,14 @@ class CoverageError(LookupError):
     """A window holds days that were never landed, so no answer for it would be exact."""
 
 
-def landed_days(landing_dir: Path, workspace_id: str, medium_id: str, mode: str) -> set[dt.date]:
+def landed_days(landing_dir: Path, workspace_id: str, channel_id: str, mode: str) -> set[dt.date]:
     """The days landed for a pair in everything ``mode`` pulls (both: messages and responses)."""
     found = []
     if mode in ("messages", "both"):
-        folder = landing.message_partitions_dir(landing_dir, workspace_id, medium_id)
+        folder = landing.message_partitions_dir(landing_dir, workspace_id, channel_id)
         found.append(_partition_days(folder, landing.MESSAGES_FILE))
     if mode in ("label-overview", "both"):
-        folder = landing.overview_partitions_dir(landing_dir, workspace_id, medium_id, "day")
+        folder = landing.overview_partitions_dir(landing_dir, workspace_id, channel_id, "day")
         found.append(_partition_days(folder, landing.RESPONSE_FILE))
     return set.intersection(*found)
 
@@ -108,10 +108,10 @@ def require_landed(
         if coverage.missing
     )
     if incomplete:
-        (workspace_id, medium_id), days = incomplete[0]
+        (workspace_id, channel_id), days = incomplete[0]
         span = Window(days[0], days[-1])
         raise CoverageError(
-            f"{workspace_id}/{medium_id}: {describe_days(days)} never landed; land them with"
+            f"{workspace_id}/{channel_id}: {describe_days(days)} never landed; land them with"
             f" `label-overview run --from {span.first_day} --to {span.last_day}"
             f" --workspace {workspace_id}`"
         )

@@ -28,10 +28,10 @@ class Pair:
     """One VIP workspace and one channel connected to it."""
 
     workspace_id: str
-    medium_id: str
+    channel_id: str
 
     def __str__(self) -> str:
-        return f"{self.workspace_id}/{self.medium_id}"
+        return f"{self.workspace_id}/{self.channel_id}"
 
 
 @dataclass(frozen=True)
@@ -62,26 +62,24 @@ def open_client(settings: Settings, *, stop_at: float | None = None) -> DynamoCl
 
 @dataclass(frozen=True)
 class Discovery:
-    """The pairs to pull, and the workspaces whose channels could not be listed."""
+    """The pairs to pull, the workspaces whose channels could not be listed, and the listings
+    behind them (``landing.land_reference`` lands them for dbt's dims)."""
 
     pairs: list[Pair]
     failed_workspaces: dict[str, str]
+    workspaces: list[dict]
+    channels: dict[str, list[dict]]
 
 
-def discover_pairs(
-    client: DynamoClient, settings: Settings, workspace_ids: Sequence[str] | None = None
-) -> Discovery:
-    """List VIP workspaces × their channels and land the reference snapshots dbt's dims read.
+def discover_pairs(client: DynamoClient, workspace_ids: Sequence[str] | None = None) -> Discovery:
+    """List VIP workspaces × their channels.
 
-    The reference files are a snapshot of the API's current answer: a workspace no longer
-    listed as VIP loses its channel list (its history lives in the messages). What the listings
-    hold that cannot be landed safely fails its workspace alone, in ``failed_workspaces``; so
-    does a channel list that cannot be read. Harmless oddities (a repeated row, a type this
-    project does not know) are kept once and logged.
+    What the listings hold that cannot be landed safely fails its workspace alone, in
+    ``failed_workspaces``; so does a channel list that cannot be read. Harmless oddities (a
+    repeated row, a type this project does not know) are kept once and logged.
 
     Args:
         client: an open API client.
-        settings: where to land the reference files.
         workspace_ids: restrict to these workspaces (each must exist and be VIP).
 
     Raises:
@@ -98,14 +96,10 @@ def discover_pairs(
             raise LookupError(f"not a VIP workspace of this organization: {', '.join(unknown)}")
         vip_ids = [w for w in vip_ids if w in set(workspace_ids)]
         failed = {name: error for name, error in failed.items() if name in set(workspace_ids)}
-    landing.write_json_lines(landing.reference_workspaces_path(settings.root.landing), workspaces)
-    landing.remove_channel_lists_except(
-        settings.root.landing, {w["id"] for w in workspaces if w.get("type") == "VIP"}
-    )
-    pairs = []
+    pairs, listed = [], {}
     for workspace_id in vip_ids:
         try:
-            path = landing.reference_channels_path(settings.root.landing, workspace_id)
+            safe_id(workspace_id, what="workspace id")
             channels, problems = _distinct_rows(client.channels(workspace_id), "/channels")
             if problems:
                 raise ResponseFormatError("; ".join(f"{k} {v}" for k, v in problems.items()))
@@ -116,9 +110,9 @@ def discover_pairs(
             log.error("listing the channels of %s failed: %s", name, error)
             failed[name] = f"listing its channels failed: {error}"
             continue
-        landing.write_json_lines(path, channels)
+        listed[workspace_id] = channels
         pairs.extend(Pair(workspace_id, channel["id"]) for channel in channels)
-    return Discovery(sorted(pairs), failed)
+    return Discovery(sorted(pairs), failed, workspaces, listed)
 
 
 def _distinct_rows(
@@ -194,12 +188,12 @@ def _land_messages(
     client: DynamoClient, settings: Settings, pair: Pair, window: Window, run_id: str
 ) -> tuple[int, int]:
     partitions = landing.MessagePartitions(keep_text=settings.keep_text)
-    for item in client.vip_messages(pair.workspace_id, pair.medium_id, window):
+    for item in client.vip_messages(pair.workspace_id, pair.channel_id, window):
         partitions.add(item)
     total = partitions.write(
         settings.root.landing,
         pair.workspace_id,
-        pair.medium_id,
+        pair.channel_id,
         window.days(),
         fetched_at=iso_instant(int(time.time() * 1000)),
         run_id=run_id,
@@ -216,9 +210,9 @@ def _land_overviews(
     periods = [("day", Window(day, day)) for window in windows for day in window.days()]
     periods += [("week", week) for week in sorted({w for v in windows for w in v.iso_weeks()})]
     for group_by, period in periods:
-        response = client.label_overview(pair.workspace_id, pair.medium_id, period, group_by)
+        response = client.label_overview(pair.workspace_id, pair.channel_id, period, group_by)
         path = landing.overview_partition_path(
-            settings.root.landing, pair.workspace_id, pair.medium_id, group_by, period.first_day
+            settings.root.landing, pair.workspace_id, pair.channel_id, group_by, period.first_day
         )
         landing.write_overview_partition(
             path,

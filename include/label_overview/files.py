@@ -37,7 +37,7 @@ def write_atomic(path: Path, payload: bytes) -> None:
     The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
     hidden name that the dbt sources' globs never match. No fsync: the rename protects against
     a killed process, which is what a rerun must recover from; after a machine crash the run is
-    rerun anyway, and syncing each of thousands of small files would dominate the export.
+    rerun anyway, and syncing each of thousands of small files would dominate publishing.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -39,29 +39,29 @@ LANDED_FILE = "_landed.json"
 RESPONSE_FILE = "response.json"
 
 
-def message_partition_path(landing: Path, workspace_id: str, medium_id: str, day: dt.date) -> Path:
-    return message_partitions_dir(landing, workspace_id, medium_id) / f"day={day}" / MESSAGES_FILE
+def message_partition_path(landing: Path, workspace_id: str, channel_id: str, day: dt.date) -> Path:
+    return message_partitions_dir(landing, workspace_id, channel_id) / f"day={day}" / MESSAGES_FILE
 
 
-def message_partitions_dir(landing: Path, workspace_id: str, medium_id: str) -> Path:
+def message_partitions_dir(landing: Path, workspace_id: str, channel_id: str) -> Path:
     """The folder holding one pair's ``day=D`` message partitions."""
-    return _pair_dir(landing / "vip_messages", workspace_id, medium_id)
+    return _pair_dir(landing / "vip_messages", workspace_id, channel_id)
 
 
 def overview_partition_path(
-    landing: Path, workspace_id: str, medium_id: str, group_by: str, period_start: dt.date
+    landing: Path, workspace_id: str, channel_id: str, group_by: str, period_start: dt.date
 ) -> Path:
     key = "week" if group_by == "week" else "day"
-    folder = overview_partitions_dir(landing, workspace_id, medium_id, group_by)
+    folder = overview_partitions_dir(landing, workspace_id, channel_id, group_by)
     return folder / f"{key}={period_start}" / RESPONSE_FILE
 
 
 def overview_partitions_dir(
-    landing: Path, workspace_id: str, medium_id: str, group_by: str
+    landing: Path, workspace_id: str, channel_id: str, group_by: str
 ) -> Path:
     """The folder holding one pair's label-overview partitions of a group-by."""
     table = "label_overview_weekly" if group_by == "week" else "label_overview_daily"
-    return _pair_dir(landing / table, workspace_id, medium_id)
+    return _pair_dir(landing / table, workspace_id, channel_id)
 
 
 def reference_workspaces_path(landing: Path) -> Path:
@@ -81,14 +81,31 @@ def remove_channel_lists_except(landing: Path, workspace_ids: set[str]) -> None:
             shutil.rmtree(folder)
 
 
-def _pair_dir(table_dir: Path, workspace_id: str, medium_id: str) -> Path:
+def _pair_dir(table_dir: Path, workspace_id: str, channel_id: str) -> Path:
+    # The landing is the raw layer and keeps the API's name for a channel (mediumId); dbt's
+    # staging models rename it to channel_id, as they rename every source column.
     workspace = safe_id(workspace_id, what="workspace id")
-    medium = safe_id(medium_id, what="channel id")
-    return table_dir / f"workspace_id={workspace}" / f"medium_id={medium}"
+    channel = safe_id(channel_id, what="channel id")
+    return table_dir / f"workspace_id={workspace}" / f"medium_id={channel}"
 
 
 # One encoder for every line: json.dumps with options builds a new one per call.
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def land_reference(
+    landing: Path, workspaces: list[dict], channels: Mapping[str, list[dict]]
+) -> None:
+    """Land the reference files dbt's dims read: the /workspaces listing and each listed
+    workspace's channels (``channels``).
+
+    They are a snapshot of the API's current answer: a workspace no longer listed as VIP loses
+    its channel list (its history lives in the messages).
+    """
+    write_json_lines(reference_workspaces_path(landing), workspaces)
+    remove_channel_lists_except(landing, {w["id"] for w in workspaces if w.get("type") == "VIP"})
+    for workspace_id, rows in channels.items():
+        write_json_lines(reference_channels_path(landing, workspace_id), rows)
 
 
 def write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
@@ -124,7 +141,7 @@ class MessagePartitions:
         self,
         landing: Path,
         workspace_id: str,
-        medium_id: str,
+        channel_id: str,
         days: Iterable[dt.date],
         *,
         fetched_at: str,
@@ -136,7 +153,7 @@ class MessagePartitions:
         total = 0
         for day in days:
             lines = self._lines.get(day_start_ms(day) // DAY_MS, [])
-            path = message_partition_path(landing, workspace_id, medium_id, day)
+            path = message_partition_path(landing, workspace_id, channel_id, day)
             write_atomic(path, b"".join(line + b"\n" for line in lines))
             write_atomic(path.with_name(LANDED_FILE), record)
             total += len(lines)

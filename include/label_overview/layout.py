@@ -27,8 +27,9 @@ class DataRoot:
         return self.home / LANDING_DIR
 
     @property
-    def exports(self) -> Path:
-        """Published snapshots, manifests and reports, one folder per workspace."""
+    def snapshots(self) -> Path:
+        """Published snapshots, manifests and reports, one folder per workspace; the folder
+        keeps its published name, which users' jobs read."""
         return self.home / "exports"
 
     @property
@@ -54,7 +55,7 @@ class DataRoot:
         return self.home / "dbt" / "logs"
 
     def manifest(self, workspace_id: str) -> Path:
-        return self.exports / workspace_id / MANIFEST_NAME
+        return self.snapshots / workspace_id / MANIFEST_NAME
 
     @staticmethod
     def dbt_env() -> dict[str, str]:

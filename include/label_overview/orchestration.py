@@ -20,7 +20,7 @@ from label_overview.dynamo.errors import DynamoHTTPError
 from label_overview.extract import Pair
 from label_overview.files import UnsafeIdError
 from label_overview.settings import Secret, Settings, SettingsError
-from label_overview.transform import FreshnessError, source_freshness
+from label_overview.transform import FreshnessError
 from label_overview.windows import Window, WindowError, parse_day
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def plan(
     """The run's plan: the window asked for (the backfill's params, else the daily run's
     target day), each pair with the days it pulls, and the days dbt rebuilds.
 
-    A workspace whose channels could not be listed gets one pair entry with ``medium_id`` None
+    A workspace whose channels could not be listed gets one pair entry with ``channel_id`` None
     and the error, so its own extract and publish tasks fail while the others go on.
     """
     if from_day or to_day:
@@ -110,13 +110,13 @@ def plan(
     pairs: list[dict[str, Any]] = [
         {
             "workspace_id": pair_plan.pair.workspace_id,
-            "medium_id": pair_plan.pair.medium_id,
+            "channel_id": pair_plan.pair.channel_id,
             "windows": [[str(w.first_day), str(w.last_day)] for w in pair_plan.windows],
         }
         for pair_plan in run_plan.pairs
     ]
     pairs += [
-        {"workspace_id": workspace_id, "medium_id": None, "discovery_error": error}
+        {"workspace_id": workspace_id, "channel_id": None, "discovery_error": error}
         for workspace_id, error in sorted(run_plan.failed_workspaces.items())
     ]
     build_window = run_plan.build_window
@@ -140,12 +140,12 @@ def extract_one(settings: Settings, pair: Mapping[str, Any], run_id: str) -> dic
     if pair.get("discovery_error"):
         raise DiscoveryError(f"workspace {pair['workspace_id']}: {pair['discovery_error']}")
     pair_plan = steps.PairPlan(
-        Pair(pair["workspace_id"], pair["medium_id"]), _windows(pair["windows"])
+        Pair(pair["workspace_id"], pair["channel_id"]), _windows(pair["windows"])
     )
     landed = steps.extract(settings, pair_plan, run_id)
     return {
         "workspace_id": landed.pair.workspace_id,
-        "medium_id": landed.pair.medium_id,
+        "channel_id": landed.pair.channel_id,
         "messages": landed.messages,
         "overview_responses": landed.overview_responses,
     }
@@ -161,15 +161,6 @@ def build(settings: Settings, from_day: str, to_day: str) -> str:
     return str(steps.build(settings, Window(parse_day(from_day), parse_day(to_day))))
 
 
-def check_freshness(settings: Settings) -> str:
-    """dbt source freshness of the landing; returns its one-line summary.
-
-    Raises:
-        FreshnessError: a landing source is older than its error threshold.
-    """
-    return source_freshness(settings)
-
-
 def publish_one(
     settings: Settings,
     workspace_id: str,
@@ -183,11 +174,11 @@ def publish_one(
     Raises:
         PublishFailed: the workspace, or some of its pairs, was not published (named).
     """
-    done = {(e["workspace_id"], e["medium_id"]) for e in extracted if e}
+    done = {(e["workspace_id"], e["channel_id"]) for e in extracted if e}
     failed = {
-        (p["workspace_id"], p["medium_id"]): _windows(p.get("windows", []))
+        (p["workspace_id"], p["channel_id"]): _windows(p.get("windows", []))
         for p in pairs
-        if (p["workspace_id"], p["medium_id"]) not in done
+        if (p["workspace_id"], p["channel_id"]) not in done
     }
     publication = steps.publish(settings, workspace_id, parse_day(day), failed)
     if publication.errors():

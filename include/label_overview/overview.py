@@ -1,7 +1,7 @@
 """The label-overview document's exact bytes, as the API renders them.
 
-The export writes the same bytes from warehouse aggregates in DuckDB
-(``export.label_overview_bodies``); the emulator renders its reference documents here too, so a
+Publishing writes the same bytes from warehouse aggregates in DuckDB
+(``documents.label_overview_bodies``); the emulator renders its reference documents here too, so a
 snapshot is byte-for-byte the API's answer.
 """
 

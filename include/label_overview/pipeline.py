@@ -77,8 +77,8 @@ def run_pipeline(
     for pair_plan, outcome in zip(plan.pairs, outcomes, strict=True):
         pair = pair_plan.pair
         if outcome.error is not None:
-            failed[pair.workspace_id, pair.medium_id] = outcome.error
-            unlanded[pair.workspace_id, pair.medium_id] = pair_plan.windows
+            failed[pair.workspace_id, pair.channel_id] = outcome.error
+            unlanded[pair.workspace_id, pair.channel_id] = pair_plan.windows
             log.error("extract failed for %s: %s", pair, outcome.error)
         else:
             summary.messages_landed += outcome.value.messages
@@ -96,11 +96,14 @@ def run_pipeline(
         for workspace_id in plan.workspace_ids
     ]
     summary.files_published = sum(publication.files for publication in publications)
-    summary.seconds["export"] = time.monotonic() - started
+    summary.seconds["publish"] = time.monotonic() - started
 
     problems = []
     if failed:
-        names = sorted(_failure(pair, unlanded[pair], error) for pair, error in failed.items())
+        names = sorted(
+            steps.describe_failed_pair(pair, unlanded[pair], error)
+            for pair, error in failed.items()
+        )
         others = "others published" if summary.files_published else "nothing published"
         problems.append(f"{len(failed)} pair(s) failed, {others}: {', '.join(names)}")
     # The workspaces the failed pairs held back are named by those pairs already.
@@ -123,9 +126,3 @@ def extraction_bound_s(settings: Settings, plan: steps.Plan) -> float:
         return settings.run_timeout_s
     pair_days = sum(w.day_count for pair_plan in plan.pairs for w in pair_plan.windows)
     return BOUND_BASE_S + BOUND_PER_PAIR_DAY_S * math.ceil(pair_days / settings.max_concurrency)
-
-
-def _failure(pair: tuple[str, str | None], windows: Sequence[Window], error: Exception) -> str:
-    """ "W/M (2026-01-11..2026-01-13: the error)": the pair, the days it did not land, why."""
-    days = ", ".join(map(str, windows))
-    return f"{steps.pair_name(*pair)} ({f'{days}: ' if days else ''}{error})"

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from label_overview.export import label_overview_documents, warehouse_pairs
+from label_overview.documents import label_overview_documents, warehouse_pairs
 from label_overview.files import safe_id, write_atomic
 from label_overview.windows import GROUP_BYS, Window
 
@@ -30,7 +30,7 @@ WIDTH, HEIGHT, PAD = 720, 260, 40
 
 @dataclass(frozen=True)
 class ChannelReport:
-    medium_id: str
+    channel_id: str
     html: str
     pngs: dict[str, bytes]
 
@@ -39,34 +39,36 @@ def build_reports(
     connection: duckdb.DuckDBPyConnection,
     workspace_id: str,
     window: Window,
-    medium_ids: Iterable[str] | None = None,
+    channel_ids: Iterable[str] | None = None,
 ) -> list[ChannelReport]:
-    """The report of every channel of a workspace (or of ``medium_ids``) for a window of at
+    """The report of every channel of a workspace (or of ``channel_ids``) for a window of at
     most 31 days."""
     pairs = warehouse_pairs(connection, [workspace_id])
-    if medium_ids is not None:
-        pairs = [pair for pair in pairs if pair[1] in set(medium_ids)]
+    if channel_ids is not None:
+        pairs = [pair for pair in pairs if pair[1] in set(channel_ids)]
     documents = label_overview_documents(connection, pairs, window)
     reports = []
-    for _, medium_id in pairs:
-        by_group = {g: documents[workspace_id, medium_id, g] for g in GROUP_BYS}
+    for _, channel_id in pairs:
+        by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}
         colors = label_colors(by_group["day"])
         reports.append(
             ChannelReport(
-                medium_id,
-                page(workspace_id, medium_id, window, by_group, colors),
+                channel_id,
+                page(workspace_id, channel_id, window, by_group, colors),
                 {g: png_chart(by_group[g], colors) for g in GROUP_BYS},
             )
         )
     return reports
 
 
-def write_reports(exports_dir: Path, workspace_id: str, reports: list[ChannelReport]) -> list[Path]:
+def write_reports(
+    snapshots_dir: Path, workspace_id: str, reports: list[ChannelReport]
+) -> list[Path]:
     """Write each channel's page and charts under exports/<workspace>/<channel>/report/."""
     written = []
     for report in reports:
-        folder = exports_dir / safe_id(workspace_id, what="workspace id")
-        folder = folder / safe_id(report.medium_id, what="channel id") / "report"
+        folder = snapshots_dir / safe_id(workspace_id, what="workspace id")
+        folder = folder / safe_id(report.channel_id, what="channel id") / "report"
         write_atomic(folder / "label-trends.html", report.html.encode())
         written.append(folder / "label-trends.html")
         for group_by, png in report.pngs.items():
@@ -184,7 +186,7 @@ def embedded_json(document: dict[str, Any]) -> str:
 
 def page(
     workspace_id: str,
-    medium_id: str,
+    channel_id: str,
     window: Window,
     by_group: dict[str, dict[str, Any]],
     colors: dict[str, str],
@@ -205,7 +207,7 @@ def page(
         "</script></section>"
         for g in GROUP_BYS
     )
-    title = f"Label trends · {workspace_id} · {medium_id} · {window}"
+    title = f"Label trends · {workspace_id} · {channel_id} · {window}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from label_overview import coverage, export
+from label_overview import coverage, landing, snapshots
+from label_overview.documents import warehouse_pairs
 from label_overview.extract import Pair, PairExtract, discover_pairs, extract_pair, open_client
 from label_overview.locking import warehouse_lock
 from label_overview.report import build_reports, write_reports
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary, dbt_build
-from label_overview.warehouse import read_only
+from label_overview.warehouse import read_only, write_read_copy
 from label_overview.windows import Window, iso_instant, trailing_window, with_lookback
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,8 @@ def _requested_days(request: Window, lookback_days: int) -> dict[dt.date, str]:
 
 
 def plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | None = None) -> Plan:
-    """List the VIP workspace × channel pairs (landing the reference files) and plan each
-    pair's days from the landing's partitions (``planned_days``); logs what and why.
+    """List the VIP workspace × channel pairs, land the listings (``landing.land_reference``)
+    and plan each pair's days from the landing's partitions (``planned_days``); logs what and why.
 
     Raises:
         WindowError: the request is reversed.
@@ -94,11 +95,12 @@ def plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | Non
     """
     request.check()
     with open_client(settings) as client:
-        discovery = discover_pairs(client, settings, workspace_ids)
+        discovery = discover_pairs(client, workspace_ids)
+    landing.land_reference(settings.root.landing, discovery.workspaces, discovery.channels)
     pairs, gaps = [], {}
     for pair in discovery.pairs:
         landed = coverage.landed_days(
-            settings.root.landing, pair.workspace_id, pair.medium_id, settings.mode
+            settings.root.landing, pair.workspace_id, pair.channel_id, settings.mode
         )
         days = planned_days(request, settings.lookback_days, landed)
         pairs.append(PairPlan(pair, tuple(coverage.day_runs(days))))
@@ -122,9 +124,16 @@ def _reasons_line(days: Mapping[dt.date, str]) -> str:
     )
 
 
-def pair_name(workspace_id: str, medium_id: str | None) -> str:
-    """``W/M``, or ``W/*`` for a workspace whose channels could not be listed."""
-    return f"{workspace_id}/{medium_id or '*'}"
+def describe_failed_pair(
+    pair: tuple[str, str | None], windows: Sequence[Window], error: object = None
+) -> str:
+    """``W/M (2026-01-11..2026-01-13: the error)``: a pair (``W/*`` for a workspace whose
+    channels could not be listed), the days it did not land, and why, where known."""
+    workspace_id, channel_id = pair
+    detail = ": ".join(
+        part for part in (", ".join(map(str, windows)), "" if error is None else str(error)) if part
+    )
+    return f"{workspace_id}/{channel_id or '*'}" + (f" ({detail})" if detail else "")
 
 
 def extract(
@@ -137,8 +146,16 @@ def extract(
 
 
 def build(settings: Settings, window: Window) -> BuildSummary:
-    """One ``dbt build`` of the marts for ``window``, and the analysts' read copy."""
-    return dbt_build(settings, window)
+    """One ``dbt build`` of the marts for ``window``, then the analysts' read copy of it.
+
+    Raises:
+        WarehouseBusyError: another writer holds the warehouse.
+        TransformError: a model or test failed (the read copy keeps the previous build).
+    """
+    summary = dbt_build(settings, window)
+    with warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s):
+        write_read_copy(settings.root)
+    return summary
 
 
 @dataclass(frozen=True)
@@ -164,9 +181,9 @@ class Publication:
 
     def incomplete_lines(self) -> list[str]:
         return [
-            f"{workspace_id}/{medium_id}: {coverage.describe_days(days)} never landed;"
+            f"{workspace_id}/{channel_id}: {coverage.describe_days(days)} never landed;"
             f" not publishing its {self.window} snapshots"
-            for (workspace_id, medium_id), days in sorted(self.incomplete.items())
+            for (workspace_id, channel_id), days in sorted(self.incomplete.items())
         ]
 
 
@@ -188,9 +205,9 @@ def publish(
     """
     window = trailing_window(day)
     failed = [
-        pair_name(workspace, medium_id) + (f" ({', '.join(map(str, windows))})" if windows else "")
-        for (workspace, medium_id), windows in (failed_pairs or {}).items()
-        if workspace == workspace_id
+        describe_failed_pair(pair, windows)
+        for pair, windows in (failed_pairs or {}).items()
+        if pair[0] == workspace_id
     ]
     if failed:
         return Publication(skipped={workspace_id: failed}, window=window)
@@ -200,23 +217,23 @@ def publish(
     published_at = iso_instant(int(time.time() * 1000))
     shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.root.warehouse) as connection:
-        pairs = export.warehouse_pairs(connection, [workspace_id])
+        pairs = warehouse_pairs(connection, [workspace_id])
         covered = coverage.window_coverage(connection, pairs, window)
         complete = [pair for pair in pairs if not covered[pair].missing]
-        written = export.write_snapshots(
+        written = snapshots.write_snapshots(
             connection,
-            settings.root.exports,
+            settings.root.snapshots,
             complete,
             window,
             {pair: (covered[pair].fetched_from, covered[pair].fetched_to) for pair in complete},
         )
-        export.write_manifest(
-            settings.root.exports / workspace_id,
+        snapshots.write_manifest(
+            settings.root.snapshots / workspace_id,
             workspace_id,
             published_at=published_at,
             written=written,
         )
         reports = build_reports(connection, workspace_id, window, [m for _, m in complete])
-        write_reports(settings.root.exports, workspace_id, reports)
+        write_reports(settings.root.snapshots, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)

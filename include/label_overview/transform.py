@@ -10,7 +10,6 @@ import ctypes
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -74,7 +73,6 @@ def dbt_build(settings: Settings, window: Window | None) -> BuildSummary:
     arguments = ["build", "--exclude-resource-type", "unit_test"]
     with warehouse_lock(settings.root, exclusive=True, timeout_s=settings.lock_timeout_s):
         results = _run_dbt(settings, arguments, window)
-        publish_read_copy(settings)
     summary = _summarize(results)
     log.info("dbt build: %s", summary)
     return summary
@@ -182,18 +180,6 @@ def _freshness_verdict(result: dict) -> tuple[str, str]:
         f"{name} is {word}: newest fetch {result['max_loaded_at']}, {age_h:.1f} h ago"
         f" (warn after {_limit(result, 'warn_after')}, error after {_limit(result, 'error_after')})"
     )
-
-
-def publish_read_copy(settings: Settings) -> None:
-    """Copy the freshly built warehouse to ``warehouse.read.duckdb`` for analysts.
-
-    DuckDB lets no reader in while a run writes; the copy, replaced atomically after each
-    build, is always openable read-only and always a whole build. Called under the write lock.
-    """
-    source, target = settings.root.warehouse, settings.root.read_copy
-    temp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, temp)
-    os.replace(temp, target)
 
 
 def _die_with_parent() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from label_overview.layout import DataRoot
 
 
 class WarehouseError(RuntimeError):
@@ -15,6 +19,18 @@ class WarehouseError(RuntimeError):
 
 class WarehouseBusyError(WarehouseError):
     """Another process holds the warehouse; a retry once it is done succeeds."""
+
+
+def write_read_copy(root: DataRoot) -> None:
+    """Copy the built warehouse to the analysts' read copy (``root.read_copy``).
+
+    DuckDB lets no reader in while a run writes; the copy, replaced atomically after each
+    build, is always openable read-only and always a whole build. Called under the warehouse
+    lock, so no build writes while it copies.
+    """
+    temp = root.read_copy.with_name(f".{root.read_copy.name}.tmp")
+    shutil.copyfile(root.warehouse, temp)
+    os.replace(temp, root.read_copy)
 
 
 def require_warehouse(path: Path) -> None:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import duckdb
 
+from label_overview.documents import label_overview_document
 from label_overview.dynamo.client import DynamoClient
-from label_overview.export import label_overview_document
 from label_overview.warehouse import read_only
 from label_overview.windows import Window, day_of_ms
 from tests.conftest import DATA_DAYS, DATA_START, cli, marts_rows, pipeline_env

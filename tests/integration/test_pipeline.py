@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from label_overview.contract import label_overview_schema
+from label_overview.documents import label_overview_document
 from label_overview.dynamo.client import DynamoClient
-from label_overview.export import label_overview_document
 from label_overview.overview import render_label_overview
 from label_overview.settings import Settings
 from label_overview.transform import TransformError, dbt_build, dbt_test

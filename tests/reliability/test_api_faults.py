@@ -111,7 +111,7 @@ def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, d
         home=tmp_path,
     )
     with open_client(settings) as client:
-        pairs = discover_pairs(client, settings).pairs
+        pairs = discover_pairs(client).pairs
         gone: Pair = pairs[0]
         emulator.control.disconnect_channel(gone.workspace_id, gone.medium_id)
         window = Window(DATA_START, DATA_START)

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynamo_emulator.reference import compute_label_overview, message_labels
-from label_overview.export import label_overview_bodies
+from label_overview.documents import label_overview_bodies
 from label_overview.overview import render_label_overview
 from label_overview.windows import GROUP_BYS, Window, day_of_ms, day_start_ms, week_monday
 

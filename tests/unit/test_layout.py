@@ -29,7 +29,7 @@ def test_dbt_falls_back_to_the_names_the_pipeline_hands_it():
 
 def test_every_place_lies_in_the_data_root():
     root = DataRoot(Path("/srv/lo"))
-    assert [root.landing, root.exports, root.warehouse, root.read_copy, root.lock] == [
+    assert [root.landing, root.snapshots, root.warehouse, root.read_copy, root.lock] == [
         Path("/srv/lo/landing"),
         Path("/srv/lo/exports"),
         Path("/srv/lo/warehouse.duckdb"),

@@ -139,7 +139,7 @@ class DynamoClient:
     def vip_messages(
         self,
         workspace_id: str,
-        medium_id: str,
+        channel_id: str,
         window: Window,
         *,
         label: str | None = None,
@@ -156,7 +156,7 @@ class DynamoClient:
         """
         for chunk in reversed(window.chunks(MAX_WINDOW_DAYS)):
             params = _window_params(
-                workspace_id, medium_id, chunk, label=label, contentType=content_type
+                workspace_id, channel_id, chunk, label=label, contentType=content_type
             )
 
             def fetch_page(before: int | None, limit: int, params=params) -> dict[str, Any]:
@@ -170,7 +170,7 @@ class DynamoClient:
                     "a millisecond group too big to page at %d: reading it via export", timestamp
                 )
                 day = Window.from_ms(timestamp)
-                rows = self._export_chunk(params | _window_params(workspace_id, medium_id, day))
+                rows = self._export_chunk(params | _window_params(workspace_id, channel_id, day))
                 return [row for row in rows if row["timestamp"] == timestamp]
 
             yield from newest_first(
@@ -184,7 +184,7 @@ class DynamoClient:
     def export_vip_messages(
         self,
         workspace_id: str,
-        medium_id: str,
+        channel_id: str,
         window: Window,
         *,
         label: str | None = None,
@@ -201,13 +201,13 @@ class DynamoClient:
         rows: list[dict[str, Any]] = []
         for chunk in reversed(window.chunks(MAX_WINDOW_DAYS)):
             params = _window_params(
-                workspace_id, medium_id, chunk, label=label, contentType=content_type
+                workspace_id, channel_id, chunk, label=label, contentType=content_type
             )
             rows.extend(self._export_chunk(params))
         return rows
 
     def label_overview(
-        self, workspace_id: str, medium_id: str, window: Window, group_by: str = "day"
+        self, workspace_id: str, channel_id: str, window: Window, group_by: str = "day"
     ) -> LabelOverviewResponse:
         """GET /label-overview for a window of at most 31 days.
 
@@ -219,7 +219,7 @@ class DynamoClient:
             ResponseFormatError: the body is not JSON or not a label overview.
         """
         window.check(MAX_WINDOW_DAYS)
-        params = _window_params(workspace_id, medium_id, window) | {"groupBy": group_by}
+        params = _window_params(workspace_id, channel_id, window) | {"groupBy": group_by}
         response = self._request(self._http, "label-overview", params)
         document = _parse_json(response, "label-overview")
         if not isinstance(document, dict) or "buckets" not in document:
@@ -321,11 +321,11 @@ class _DeadlineStream(httpx.SyncByteStream):
 
 
 def _window_params(
-    workspace_id: str, medium_id: str, window: Window, **filters: str | None
+    workspace_id: str, channel_id: str, window: Window, **filters: str | None
 ) -> dict[str, str]:
     params = {
         "workspaceId": workspace_id,
-        "mediumId": medium_id,
+        "mediumId": channel_id,
         "from": window.first_day.isoformat(),
         "to": window.last_day.isoformat(),
     }

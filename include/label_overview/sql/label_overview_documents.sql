@@ -9,7 +9,7 @@
 --
 -- Parameters: $workspaces, $channels (the pairs, side by side), $first, $last (the window's
 -- days), $day_keys, $week_keys (its buckets), $from, $to (its instants). json_text() is
--- defined by export.py before the query runs.
+-- defined by documents.py before the query runs.
 with
 
 pairs as (

@@ -1,4 +1,4 @@
-"""Export: label-overview documents computed from the warehouse, and published snapshots.
+"""Label-overview documents computed from the warehouse: the product's one query.
 
 Documents come from the message grain (``marts.fct_labeled_messages`` and
 ``marts.fct_user_messages``) so window totals are distinct over the window. DuckDB writes their
@@ -8,41 +8,25 @@ byte-for-byte GET /label-overview.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
 
-from label_overview.files import safe_id, write_atomic
-from label_overview.layout import MANIFEST_NAME
 from label_overview.windows import MAX_WINDOW_DAYS, Window
 
 
-class ExportError(LookupError):
+class NotInWarehouseError(LookupError):
     """The workspace or channel is not in the warehouse."""
-
-
-@dataclass(frozen=True)
-class PublishedFile:
-    """A snapshot written, and when the data behind it was fetched (ISO-8601 UTC)."""
-
-    path: Path
-    sha256: str
-    fetched_from: str | None
-    fetched_to: str | None
 
 
 def label_overview_document(
     connection: duckdb.DuckDBPyConnection,
     workspace_id: str,
-    medium_id: str,
+    channel_id: str,
     window: Window,
     group_by: str = "day",
 ) -> dict[str, Any]:
@@ -50,11 +34,12 @@ def label_overview_document(
 
     Raises:
         WindowError: the window is reversed or longer than 31 days.
-        ExportError: the workspace is not a VIP workspace or the channel not connected to it.
+        NotInWarehouseError: the workspace is not a VIP workspace or the channel is not
+            connected to it.
     """
-    check_pair(connection, workspace_id, medium_id)
-    documents = label_overview_documents(connection, [(workspace_id, medium_id)], window)
-    return documents[workspace_id, medium_id, group_by]
+    check_pair(connection, workspace_id, channel_id)
+    documents = label_overview_documents(connection, [(workspace_id, channel_id)], window)
+    return documents[workspace_id, channel_id, group_by]
 
 
 def label_overview_documents(
@@ -64,7 +49,7 @@ def label_overview_documents(
     parsed).
 
     Returns:
-        {(workspace_id, medium_id, group_by): document}
+        {(workspace_id, channel_id, group_by): document}
     """
     return {
         key: orjson.loads(body)
@@ -84,7 +69,7 @@ def label_overview_bodies(
     pipeline tests to the API's answers).
 
     Returns:
-        {(workspace_id, medium_id, group_by): document bytes}
+        {(workspace_id, channel_id, group_by): document bytes}
     """
     window.check(MAX_WINDOW_DAYS)
     # A cursor of its own: a result the caller left open on ``connection`` would stand in the
@@ -144,27 +129,29 @@ _DOCUMENTS_SQL = (
 
 
 def check_workspace(connection: duckdb.DuckDBPyConnection, workspace_id: str) -> None:
-    """Raise ExportError unless the workspace is a VIP workspace in the warehouse."""
+    """Raise NotInWarehouseError unless the workspace is a VIP workspace in the warehouse."""
     check_pair(connection, workspace_id, None)
 
 
 def check_pair(
-    connection: duckdb.DuckDBPyConnection, workspace_id: str, medium_id: str | None
+    connection: duckdb.DuckDBPyConnection, workspace_id: str, channel_id: str | None
 ) -> None:
-    """Raise ExportError unless the channel is connected to the VIP workspace in the warehouse
-    (with ``medium_id`` None, only the workspace is checked)."""
+    """Raise NotInWarehouseError unless the channel is connected to the VIP workspace in the
+    warehouse (with ``channel_id`` None, only the workspace is checked)."""
     found = connection.execute(
         """select
                exists (from marts.dim_workspaces where workspace_id = $w and is_vip),
                exists (from marts.dim_channels where workspace_id = $w and channel_id = $m)""",
-        {"w": workspace_id, "m": medium_id},
+        {"w": workspace_id, "m": channel_id},
     ).fetchone()
     if not found[0]:
-        raise ExportError(
+        raise NotInWarehouseError(
             f"unknown workspace {workspace_id!r} (not a VIP workspace in the warehouse)"
         )
-    if medium_id is not None and not found[1]:
-        raise ExportError(f"channel {medium_id!r} is not connected to workspace {workspace_id!r}")
+    if channel_id is not None and not found[1]:
+        raise NotInWarehouseError(
+            f"channel {channel_id!r} is not connected to workspace {workspace_id!r}"
+        )
 
 
 def warehouse_pairs(
@@ -180,86 +167,3 @@ def warehouse_pairs(
     ).fetchall()
     wanted = None if workspace_ids is None else set(workspace_ids)
     return [pair for pair in pairs if wanted is None or pair[0] in wanted]
-
-
-def snapshot_path(
-    exports_dir: Path, workspace_id: str, medium_id: str, group_by: str, window: Window
-) -> Path:
-    workspace = safe_id(workspace_id, what="workspace id")
-    medium = safe_id(medium_id, what="channel id")
-    return (
-        exports_dir / workspace / medium / group_by / f"{window.first_day}_{window.last_day}.json"
-    )
-
-
-def write_snapshots(
-    connection: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    pairs: list[tuple[str, str]],
-    window: Window,
-    fetched: Mapping[tuple[str, str], tuple[str | None, str | None]],
-) -> list[PublishedFile]:
-    """Write each pair's snapshots of ``window``, day and week, atomically; ``fetched`` says
-    when each pair's data was fetched (earliest, latest). Returns the files written."""
-    written = []
-    for (workspace_id, medium_id, group_by), body in sorted(
-        label_overview_bodies(connection, pairs, window).items()
-    ):
-        path = snapshot_path(exports_dir, workspace_id, medium_id, group_by, window)
-        write_atomic(path, body)
-        fetched_from, fetched_to = fetched[workspace_id, medium_id]
-        written.append(
-            PublishedFile(path, hashlib.sha256(body).hexdigest(), fetched_from, fetched_to)
-        )
-    return written
-
-
-def write_manifest(
-    workspace_dir: Path,
-    workspace_id: str,
-    *,
-    published_at: str,
-    written: Iterable[PublishedFile] = (),
-) -> dict[str, Any]:
-    """List every complete snapshot in a workspace's folder with its sha256, window and the
-    fetch times of the data behind it (``written``: the files this publication wrote).
-
-    A file keeps the ``publishedAt`` and fetch times of the previous manifest while its bytes
-    are unchanged, so a rerun that changes nothing leaves the manifest byte-identical too.
-    """
-    manifest_path = workspace_dir / MANIFEST_NAME
-    previous = _previous_entries(manifest_path)
-    new = {file.path: file for file in written}
-    files = []
-    for path in sorted(workspace_dir.glob("*/*/*.json")):
-        medium_id, group_by = path.parent.parent.name, path.parent.name
-        first, _, last = path.stem.partition("_")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        relative = path.relative_to(workspace_dir).as_posix()
-        prior = previous.get(relative, {})
-        kept = prior if prior.get("sha256") == digest or path not in new else {}
-        fresh = new.get(path)
-        files.append(
-            {
-                "path": relative,
-                "mediumId": medium_id,
-                "groupBy": group_by,
-                "from": first,
-                "to": last,
-                "sha256": digest,
-                "bytes": path.stat().st_size,
-                "publishedAt": kept.get("publishedAt", published_at),
-                "fetchedFrom": kept.get("fetchedFrom", fresh and fresh.fetched_from),
-                "fetchedTo": kept.get("fetchedTo", fresh and fresh.fetched_to),
-            }
-        )
-    manifest = {"workspaceId": workspace_id, "files": files}
-    write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
-    return manifest
-
-
-def _previous_entries(manifest_path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        return {entry["path"]: entry for entry in json.loads(manifest_path.read_text())["files"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
