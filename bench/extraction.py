@@ -59,7 +59,7 @@ def bare_loop(
     key = dataset.api_keys[0]
     params = {
         "workspaceId": pair.workspace_id,
-        "mediumId": pair.medium_id,
+        "mediumId": pair.channel_id,
         "from": str(window.first_day),
         "to": str(window.last_day),
         "limit": "500",

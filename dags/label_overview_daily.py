@@ -19,6 +19,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag
 
 from label_overview.airflow_tasks import DEFAULT_ARGS, wire
+from label_overview.notify import on_run_failure
 
 
 @dag(
@@ -29,6 +30,7 @@ from label_overview.airflow_tasks import DEFAULT_ARGS, wire
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=on_run_failure,
     doc_md=__doc__,
     tags=["label-overview", "dynamo"],
 )

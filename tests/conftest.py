@@ -110,7 +110,8 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 def marts_rows(home: Path, database: str = "warehouse.duckdb") -> dict[str, list[tuple]]:
     """Every mart's rows, sorted: equal dicts mean equal marts. The coverage ledger's fetch
-    times and run ids are left out: they say when and by which run, and differ by run."""
+    times and run ids are left out: they say when and by which run, and differ by run; so is
+    the run history (``fct_pipeline_runs``, the one view: it reads the run records)."""
     import duckdb
 
     connection = duckdb.connect(str(home / database), read_only=True)
@@ -119,6 +120,7 @@ def marts_rows(home: Path, database: str = "warehouse.duckdb") -> dict[str, list
             """select table_name, string_agg(column_name, ', ' order by ordinal_position)
                from information_schema.columns
                where table_schema = 'marts'
+                   and table_name != 'fct_pipeline_runs'
                    and not suffix(column_name, '_fetched_at')
                    and not suffix(column_name, '_run_id')
                group by table_name

@@ -52,7 +52,8 @@ def plan(from_day: str | None = None, to_day: str | None = None) -> dict:
     target_day = None if from_day or to_day else get_current_context()["data_interval_start"].date()
     with _no_retry_on_final_errors():
         settings = orchestration.settings_from_airflow(api=True)
-        return orchestration.plan(settings, from_day, to_day, target_day)
+        run_id = get_current_context()["run_id"]
+        return orchestration.plan(settings, from_day, to_day, target_day, run_id)
 
 
 # Mapped tasks expand over a task's whole return value, so each list the plan holds gets a task.
@@ -89,7 +90,8 @@ def build(planned: dict) -> str:
     from label_overview import orchestration
 
     settings = orchestration.settings_from_airflow(api=False)
-    return orchestration.build(settings, **planned["build_window"])
+    run_id = get_current_context()["run_id"]
+    return orchestration.build(settings, **planned["build_window"], run_id=run_id)
 
 
 # All done: when every pull fails for days, this is the task that says so.
@@ -117,11 +119,22 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
             planned["publish_day"],
             pairs,
             extracted or [],
+            context["run_id"],
         )
     context["outlet_events"][SNAPSHOTS].extra = orchestration.snapshot_event_extra(
         published, planned["publish_day"]
     )
     return published
+
+
+# A teardown: it runs however the run went, and its own state never decides the run's.
+@task(trigger_rule="all_done", retries=0)
+def finish() -> list[str]:
+    """Record the run's end in its run history (``steps.finish``); returns its problems."""
+    from label_overview import orchestration, steps
+
+    settings = orchestration.settings_from_airflow(api=False)
+    return steps.finish(settings, get_current_context()["run_id"])
 
 
 @task(inlets=[SNAPSHOTS])
@@ -153,5 +166,7 @@ def wire(
         workspace_id=list_workspaces(planned)
     )
     extracted >> built >> published
+    ends = [published]
     if check_freshness:
-        built >> freshness()
+        ends.append(built >> freshness())
+    ends >> finish().as_teardown()

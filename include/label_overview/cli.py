@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="from_day", help="first UTC day (default: to − 30)")
     report.add_argument("--to", dest="to_day", help="last UTC day (default: the latest message)")
     report.add_argument("--out", help="folder (default: $LABEL_OVERVIEW_HOME/exports)")
+
+    status = commands.add_parser(
+        "status", help="per channel: landed, fresh, published, failing? (exit 1 if any is not)"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -69,7 +74,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _export(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "status":
+        return _status(args)
     raise UsageError(f"unknown command {args.command}")
+
+
+def _status(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from label_overview import status
+    from label_overview.settings import Settings
+
+    now = dt.datetime.now(dt.UTC)
+    statuses = status.pair_statuses(Settings.from_env(), now)
+    print(status.as_json(statuses, now) if args.json else status.render(statuses))
+    return 0 if statuses and all(s.healthy for s in statuses) else 1
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -133,3 +133,19 @@ def describe_days(days: Iterable[dt.date]) -> str:
     return ", ".join(
         str(run.first_day) if run.day_count == 1 else str(run) for run in day_runs(days)
     )
+
+
+def quiet_days(connection: duckdb.DuckDBPyConnection, window: Window) -> list[str]:
+    """One line per day of ``window`` on which a connected channel went quiet
+    (``marts.rpt_quiet_channels``): ``W/M 2026-06-16: 4 user messages, trailing median 81``."""
+    rows = connection.execute(
+        """select workspace_id, channel_id, day, user_messages, trailing_median
+           from marts.rpt_quiet_channels
+           where day between $first and $last
+           order by all""",
+        {"first": window.first_day, "last": window.last_day},
+    ).fetchall()
+    return [
+        f"{workspace_id}/{channel_id} {day}: {messages} user messages, trailing median {median:g}"
+        for workspace_id, channel_id, day, messages, median in rows
+    ]

@@ -92,7 +92,11 @@ def settings_from_airflow(*, api: bool, conn_id: str | None = None) -> Settings:
 
 
 def plan(
-    settings: Settings, from_day: str | None, to_day: str | None, target_day: dt.date | None
+    settings: Settings,
+    from_day: str | None,
+    to_day: str | None,
+    target_day: dt.date | None,
+    run_id: str,
 ) -> dict:
     """The run's plan: the window asked for (the backfill's params, else the daily run's
     target day), each pair with the days it pulls, and the days dbt rebuilds.
@@ -106,7 +110,7 @@ def plan(
         request = Window(target_day, target_day)
     else:
         raise WindowError("a run needs from and to, or a data interval")
-    run_plan = steps.plan(settings, request)
+    run_plan = steps.plan(settings, request, run_id=run_id)
     pairs: list[dict[str, Any]] = [
         {
             "workspace_id": pair_plan.pair.workspace_id,
@@ -156,9 +160,9 @@ def _windows(days: Iterable[Sequence[str]]) -> tuple[Window, ...]:
     return tuple(Window(parse_day(first), parse_day(last)) for first, last in days)
 
 
-def build(settings: Settings, from_day: str, to_day: str) -> str:
+def build(settings: Settings, from_day: str, to_day: str, run_id: str) -> str:
     """One ``dbt build`` for the planned days; returns its one-line summary."""
-    return str(steps.build(settings, Window(parse_day(from_day), parse_day(to_day))))
+    return str(steps.build(settings, Window(parse_day(from_day), parse_day(to_day)), run_id))
 
 
 def publish_one(
@@ -167,6 +171,7 @@ def publish_one(
     day: str,
     pairs: Iterable[Mapping[str, Any]],
     extracted: Iterable[Mapping[str, Any] | None],
+    run_id: str,
 ) -> dict:
     """Publish one workspace's snapshots (``steps.publish``); ``extracted`` holds the extract
     tasks' results, None for those that failed.
@@ -180,7 +185,7 @@ def publish_one(
         for p in pairs
         if (p["workspace_id"], p["channel_id"]) not in done
     }
-    publication = steps.publish(settings, workspace_id, parse_day(day), failed)
+    publication = steps.publish(settings, workspace_id, parse_day(day), failed, run_id=run_id)
     if publication.errors():
         raise PublishFailed("; ".join(publication.errors()))
     manifest = settings.root.manifest(workspace_id)

@@ -57,15 +57,26 @@ def run_pipeline(
     workspace_ids: Sequence[str] | None = None,
     run_id: str | None = None,
 ) -> RunSummary:
-    """Plan, extract every pair, build the warehouse, publish the snapshots.
+    """Plan, extract every pair, build the warehouse, publish the snapshots, and record the
+    run's end (``steps.finish``), however it ends.
 
     Raises:
         PipelineError: after building and publishing what it could, when some pairs failed.
     """
+    window.check()
     run_id = run_id or new_run_id()
+    try:
+        return _run_steps(settings, window, workspace_ids, run_id)
+    finally:
+        steps.finish(settings, run_id)
+
+
+def _run_steps(
+    settings: Settings, window: Window, workspace_ids: Sequence[str] | None, run_id: str
+) -> RunSummary:
     summary = RunSummary(window)
     started = time.monotonic()
-    plan = steps.plan(settings, window, workspace_ids)
+    plan = steps.plan(settings, window, workspace_ids, run_id=run_id)
     stop_at = time.monotonic() + extraction_bound_s(settings, plan)
     outcomes = map_bounded(
         lambda pair_plan: steps.extract(settings, pair_plan, run_id, stop_at=stop_at),
@@ -87,12 +98,12 @@ def run_pipeline(
     summary.seconds["extract"] = time.monotonic() - started
 
     started = time.monotonic()
-    summary.build = steps.build(settings, plan.build_window)
+    summary.build = steps.build(settings, plan.build_window, run_id)
     summary.seconds["build"] = time.monotonic() - started
 
     started = time.monotonic()
     publications = [
-        steps.publish(settings, workspace_id, plan.publish_day, unlanded)
+        steps.publish(settings, workspace_id, plan.publish_day, unlanded, run_id=run_id)
         for workspace_id in plan.workspace_ids
     ]
     summary.files_published = sum(publication.files for publication in publications)

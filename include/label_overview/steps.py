@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from label_overview import coverage, landing, snapshots
+from label_overview import coverage, landing, runs, snapshots
 from label_overview.documents import warehouse_pairs
 from label_overview.extract import Pair, PairExtract, discover_pairs, extract_pair, open_client
 from label_overview.locking import warehouse_lock
@@ -85,15 +85,34 @@ def _requested_days(request: Window, lookback_days: int) -> dict[dt.date, str]:
     }
 
 
-def plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | None = None) -> Plan:
+def plan(
+    settings: Settings,
+    request: Window,
+    workspace_ids: Sequence[str] | None = None,
+    *,
+    run_id: str,
+) -> Plan:
     """List the VIP workspace × channel pairs, land the listings (``landing.land_reference``)
-    and plan each pair's days from the landing's partitions (``planned_days``); logs what and why.
+    and plan each pair's days from the landing's partitions (``planned_days``); logs what and
+    why, and records the run's start (``runs``).
 
     Raises:
         WindowError: the request is reversed.
         LookupError: a requested workspace is unknown or not VIP.
     """
     request.check()
+    fields = {"from_day": str(request.first_day), "to_day": str(request.last_day)}
+    with runs.recorded(settings.root, run_id, "plan", **fields) as record:
+        run_plan = _plan(settings, request, workspace_ids)
+        record["pairs_planned"] = len(run_plan.pairs)
+        record["failed_workspaces"] = [
+            f"{workspace_id}: {error}"
+            for workspace_id, error in sorted(run_plan.failed_workspaces.items())
+        ]
+    return run_plan
+
+
+def _plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | None) -> Plan:
     with open_client(settings) as client:
         discovery = discover_pairs(client, workspace_ids)
     landing.land_reference(settings.root.landing, discovery.workspaces, discovery.channels)
@@ -139,22 +158,48 @@ def describe_failed_pair(
 def extract(
     settings: Settings, pair_plan: PairPlan, run_id: str, *, stop_at: float | None = None
 ) -> PairExtract:
-    """Pull and land one pair's planned days; no request outlives ``stop_at`` (a
-    ``time.monotonic()`` instant), when given."""
-    with open_client(settings, stop_at=stop_at) as client:
-        return extract_pair(client, settings, pair_plan.pair, pair_plan.windows, run_id=run_id)
+    """Pull and land one pair's planned days, and record what it landed or why it failed; no
+    request outlives ``stop_at`` (a ``time.monotonic()`` instant), when given."""
+    pair = pair_plan.pair
+    with runs.recorded(
+        settings.root,
+        run_id,
+        "extract",
+        pair.workspace_id,
+        pair.channel_id,
+        workspace_id=pair.workspace_id,
+        channel_id=pair.channel_id,
+        windows=[str(window) for window in pair_plan.windows],
+    ) as record:
+        with open_client(settings, stop_at=stop_at) as client:
+            landed = extract_pair(client, settings, pair, pair_plan.windows, run_id=run_id)
+        record.update(messages=landed.messages, responses=landed.overview_responses)
+    return landed
 
 
-def build(settings: Settings, window: Window) -> BuildSummary:
-    """One ``dbt build`` of the marts for ``window``, then the analysts' read copy of it.
+def build(settings: Settings, window: Window, run_id: str) -> BuildSummary:
+    """One ``dbt build`` of the marts for ``window``, then the analysts' read copy of it;
+    records what was built.
 
     Raises:
         WarehouseBusyError: another writer holds the warehouse.
         TransformError: a model or test failed (the read copy keeps the previous build).
     """
-    summary = dbt_build(settings, window)
-    with warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s):
-        write_read_copy(settings.root)
+    fields = {"from_day": str(window.first_day), "to_day": str(window.last_day)}
+    with runs.recorded(settings.root, run_id, "build", **fields) as record:
+        summary = dbt_build(settings, window)
+        with warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s):
+            write_read_copy(settings.root)
+            with read_only(settings.root.read_copy) as connection:
+                warnings = coverage.quiet_days(connection, window)
+        for line in warnings:
+            log.warning("quiet channel: %s", line)
+        record.update(
+            models=summary.models,
+            tests_passed=summary.tests_passed,
+            tests_warned=summary.tests_warned,
+            warnings=warnings,
+        )
     return summary
 
 
@@ -192,6 +237,8 @@ def publish(
     workspace_id: str,
     day: dt.date,
     failed_pairs: Mapping[tuple[str, str | None], Sequence[Window]] | None = None,
+    *,
+    run_id: str,
 ) -> Publication:
     """Publish one workspace's trailing 31-day snapshots ending on ``day`` and its label trend
     reports.
@@ -202,7 +249,21 @@ def publish(
     published only when every day of the window is landed; otherwise nothing of it is written
     and its previous files stay.
     Snapshots need the message grain, so a ``label-overview``-only mode publishes nothing.
+    What it wrote, or why not, is recorded (``runs``).
     """
+    fields = {"workspace_id": workspace_id}
+    with runs.recorded(settings.root, run_id, "publish", workspace_id, **fields) as record:
+        publication = _publish(settings, workspace_id, day, failed_pairs)
+        record.update(files=publication.files, errors=publication.errors())
+    return publication
+
+
+def _publish(
+    settings: Settings,
+    workspace_id: str,
+    day: dt.date,
+    failed_pairs: Mapping[tuple[str, str | None], Sequence[Window]] | None,
+) -> Publication:
     window = trailing_window(day)
     failed = [
         describe_failed_pair(pair, windows)
@@ -237,3 +298,24 @@ def publish(
         write_reports(settings.root.snapshots, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)
+
+
+def finish(settings: Settings, run_id: str) -> list[str]:
+    """Record the run's end: succeeded, or failed with every problem its steps recorded
+    (``runs.problems``); returns those problems. A run that never planned (bad input) leaves
+    no record at all."""
+    records = runs.read_records(settings.root, run_id)
+    problems = runs.problems(records)
+    if not records:
+        return problems
+    runs.write_record(
+        runs.step_path(settings.root, run_id, "finish"),
+        {
+            "run_id": run_id,
+            "step": "finish",
+            "status": "failed" if problems else "succeeded",
+            "errors": problems,
+            "finished_at": runs.now(),
+        },
+    )
+    return problems

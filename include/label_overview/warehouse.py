@@ -54,6 +54,8 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         # Set after connecting: as a connect-time option it comes before ICU is loaded.
         connection.execute("set TimeZone = 'UTC'")
+        # The views over landing files (the run history) name them relative to the data root.
+        connection.execute("set file_search_path = $root", {"root": str(path.parent)})
         yield connection
     finally:
         connection.close()

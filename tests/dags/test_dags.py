@@ -58,7 +58,9 @@ def test_dags_load_without_errors(airflow_db, record_property):
             "build",
             "list_workspaces",
             "publish",
+            "finish",
         } | ({"freshness"} if dag_id == "label_overview_daily" else set())
+        assert dag.get_task("finish").is_teardown
         assert dag.get_task("build").pool == "duckdb_writer"
         assert dag.get_task("extract").pool == "dynamo_api"
         assert dag.get_task("extract").execution_timeout == dt.timedelta(hours=2)

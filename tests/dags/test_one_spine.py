@@ -17,11 +17,11 @@ from tests.conftest import DATA_START, pipeline_env
 from .conftest import point_airflow_at
 from .test_dags import _run
 
-STEPS = ("plan", "extract", "build", "publish")
+STEPS = ("plan", "extract", "build", "publish", "finish")
 # What differs by run and by runner, not by the request: the run's id, the CLI's time bound.
 PER_RUN = ("run_id", "stop_at")
 # Building and publishing never call the API: the DAG's tasks get no credentials for them.
-WITHOUT_API = ("build", "publish")
+WITHOUT_API = ("build", "publish", "finish")
 
 
 def record_steps(monkeypatch) -> list[tuple[str, dict]]:

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from label_overview.contract import label_overview_schema
+from label_overview import landing
+from label_overview.contract import label_overview_schema, label_overview_status_schema
 from label_overview.documents import label_overview_document
 from label_overview.dynamo.client import DynamoClient
 from label_overview.overview import render_label_overview
@@ -326,3 +327,52 @@ def test_export_for_days_never_landed_says_so_and_prints_nothing(built, dataset)
         f"label-overview report: error: {workspace_id}/{medium_id}: 2026-04-25..2026-05-21 never"
     )
     assert report.stderr.count("\n") == 1
+
+
+def status_of(home, env) -> tuple[int, str]:
+    result = cli({**env, "LABEL_OVERVIEW_HOME": str(home)}, "status", "--json")
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, label_overview_status_schema())
+    return result.returncode, document
+
+
+def test_status_is_healthy_after_a_run_and_names_what_breaks_it(built, dataset, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    shutil.copytree(built["home"] / "exports", home / "exports")
+    pairs = sorted(
+        (w, c["id"]) for w in dataset.vip_workspace_ids() for c in dataset.channels_of(w)
+    )
+
+    returncode, document = status_of(home, built["env"])
+    assert returncode == 0
+    assert document["healthy"] is True
+    assert [(p["workspace_id"], p["channel_id"]) for p in document["pairs"]] == pairs
+    assert {p["newest_landed_day"] for p in document["pairs"]} == {str(LAST_DAY)}
+    assert all(p["missing_days"] == [] and p["last_error"] is None for p in document["pairs"])
+    text = cli({**built["env"], "LABEL_OVERVIEW_HOME": str(home)}, "status")
+    assert (text.returncode, len(text.stdout.splitlines())) == (0, len(pairs))
+
+    # A day deleted from the window: that pair, that day.
+    workspace_id, channel_id = pairs[0]
+    hole = LAST_DAY - dt.timedelta(days=3)
+    partition = landing.message_partition_path(home / "landing", workspace_id, channel_id, hole)
+    shutil.rmtree(partition.parent)
+    returncode, document = status_of(home, built["env"])
+    assert returncode == 1
+    assert [
+        (p["channel_id"], p["missing_days"]) for p in document["pairs"] if not p["healthy"]
+    ] == [(channel_id, [str(hole)])]
+
+    # The newest fetch older than the limit (50 hours): stale.
+    shutil.copytree(built["home"] / "landing", home / "landing", dirs_exist_ok=True)
+    newest = landing.message_partition_path(home / "landing", *pairs[-1], LAST_DAY)
+    record = json.loads(newest.with_name(landing.LANDED_FILE).read_text())
+    record["fetchedAt"] = "2026-01-01T00:00:00.000Z"
+    newest.with_name(landing.LANDED_FILE).write_text(json.dumps(record))
+    returncode, document = status_of(home, built["env"])
+    assert returncode == 1
+    assert [(p["channel_id"], p["fresh"]) for p in document["pairs"] if not p["healthy"]] == [
+        (pairs[-1][1], False)
+    ]

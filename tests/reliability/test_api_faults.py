@@ -113,7 +113,7 @@ def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, d
     with open_client(settings) as client:
         pairs = discover_pairs(client).pairs
         gone: Pair = pairs[0]
-        emulator.control.disconnect_channel(gone.workspace_id, gone.medium_id)
+        emulator.control.disconnect_channel(gone.workspace_id, gone.channel_id)
         window = Window(DATA_START, DATA_START)
         with pytest.raises(Exception, match="Channel is not connected to the workspace") as raised:
             extract_pair(client, settings, gone, [window], run_id="test")

@@ -1,0 +1,90 @@
+"""Alerts: one email when a DAG run fails (connection ``smtp_default``, recipients in the
+Variable ``label_overview_alert_emails``).
+
+The DAGs' ``on_failure_callback`` is ``on_run_failure``, a plain function rather than the SMTP
+provider's ``SmtpNotifier``: on Airflow 3.3.2 a provider notifier set on a DAG cannot render its
+templates under ``dag.test()`` (apache/airflow#64649), and the message here needs no template.
+What failed and why comes from the run's own records (``runs``), which every step writes with
+its one-line error, so the message holds ids, days and errors: never the API's secret, message
+text or user names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from label_overview import runs
+from label_overview.layout import DataRoot
+
+log = logging.getLogger(__name__)
+
+RECIPIENTS_VARIABLE = "label_overview_alert_emails"
+SMTP_CONN_ID = "smtp_default"
+
+
+def failure_message(
+    dag_id: str, run_id: str, day: str, task: str, log_url: str, problems: list[str]
+) -> tuple[str, str]:
+    """The alert's subject and plain-text body."""
+    subject = f"[label-overview] {dag_id} failed for {day}"
+    lines = [
+        f"DAG {dag_id}, run {run_id}, day {day}: failed.",
+        f"Failed task: {task}",
+        f"Log: {log_url}",
+        "",
+        "What went wrong (the run's records):",
+        *[f"- {line}" for line in problems or ["(no step recorded an error; see the log)"]],
+        "",
+        "A rerun of the run repairs it once the cause is gone.",
+    ]
+    return subject, "\n".join(lines)
+
+
+def on_run_failure(context: Mapping[str, Any]) -> None:
+    """The DAGs' failure callback: send one alert for the failed run."""
+    from airflow.sdk import Variable
+
+    from label_overview.orchestration import settings_from_airflow
+
+    dag_run, ti = context["dag_run"], context["ti"]
+    home = settings_from_airflow(api=False).home
+    problems = runs.problems(runs.read_records(DataRoot(home), dag_run.run_id))
+    task = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+    subject, body = failure_message(
+        dag_run.dag_id,
+        dag_run.run_id,
+        _day(context),
+        task,
+        getattr(ti, "log_url", ""),
+        problems,
+    )
+    recipients = Variable.get(RECIPIENTS_VARIABLE, default="")
+    if recipients:
+        _email([r.strip() for r in recipients.split(",") if r.strip()], subject, body)
+    else:
+        log.warning("no alert email sent: the Variable %s is not set", RECIPIENTS_VARIABLE)
+
+
+def _day(context: Mapping[str, Any]) -> str:
+    """The run's days: the backfill's window, else the daily run's data interval start."""
+    conf = context["dag_run"].conf or {}
+    if conf.get("from") or conf.get("to"):
+        return f"{conf.get('from')}..{conf.get('to')}"
+    interval = context.get("data_interval_start")
+    return "?" if interval is None else str(interval.date())
+
+
+def _email(recipients: list[str], subject: str, body: str) -> None:
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
+        hook.send_email_smtp(
+            to=recipients, subject=subject, html_content=f"<pre>{_escape(body)}</pre>"
+        )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
