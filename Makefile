@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 
 export LABEL_OVERVIEW_HOME ?= $(CURDIR)/data
 
+# Lineage events go to a file beside Airflow's (README, "Operating it": pointing them at Marquez).
 AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__OPENLINEAGE__NAMESPACE=label_overview \
+	AIRFLOW__OPENLINEAGE__TRANSPORT='{"type": "file", "log_file_path": "$(CURDIR)/airflow_home/openlineage-events.jsonl", "append": true}'
 
 .PHONY: install lock browser demo test lint bench airflow docs clean
 

@@ -46,14 +46,19 @@ def plan(from_day: str | None = None, to_day: str | None = None) -> dict:
     With no days given (the daily DAG), the target day is the run's data interval start (a
     UTC day already over when the run starts).
     """
-    from label_overview import orchestration
+    from label_overview import lineage, orchestration
 
+    context = get_current_context()
     # A manual DAG's runs have no data interval: only the schedule's runs read it.
-    target_day = None if from_day or to_day else get_current_context()["data_interval_start"].date()
+    target_day = None if from_day or to_day else context["data_interval_start"].date()
     with _no_retry_on_final_errors():
         settings = orchestration.settings_from_airflow(api=True)
-        run_id = get_current_context()["run_id"]
-        return orchestration.plan(settings, from_day, to_day, target_day, run_id)
+        lineage.declare(
+            context,
+            lineage.api(settings, "/workspaces", "/channels"),
+            lineage.files([settings.root.landing / "reference"]),
+        )
+        return orchestration.plan(settings, from_day, to_day, target_day, context["run_id"])
 
 
 # Mapped tasks expand over a task's whole return value, so each list the plan holds gets a task.
@@ -75,23 +80,34 @@ def list_workspaces(planned: dict) -> list[str]:
 )
 def extract(pair: dict) -> dict:
     """Pull and land one workspace × channel pair's planned days."""
-    from label_overview import orchestration
+    from label_overview import lineage, orchestration
 
-    run_id = get_current_context()["run_id"]
+    context = get_current_context()
     with _no_retry_on_final_errors():
         settings = orchestration.settings_from_airflow(api=True)
-        return orchestration.extract_one(settings, pair, run_id)
+        lineage.declare(
+            context,
+            lineage.api(settings, "/vip-messages", "/vip-messages/export", "/label-overview"),
+            lineage.files(orchestration.pair_folders(settings, pair)),
+        )
+        return orchestration.extract_one(settings, pair, context["run_id"])
 
 
 @task(pool=WRITER_POOL, trigger_rule="all_done_min_one_success")
 def build(planned: dict) -> str:
     """One ``dbt build`` for the planned days; runs even when some pairs failed, so the others
     publish."""
-    from label_overview import orchestration
+    from label_overview import lineage, orchestration
 
+    context = get_current_context()
     settings = orchestration.settings_from_airflow(api=False)
-    run_id = get_current_context()["run_id"]
-    return orchestration.build(settings, **planned["build_window"], run_id=run_id)
+    summary = orchestration.build(settings, **planned["build_window"], run_id=context["run_id"])
+    lineage.declare(
+        context,
+        lineage.landing_tables(settings),
+        lineage.relations(settings, summary.relations),
+    )
+    return str(summary)
 
 
 # All done: when every pull fails for days, this is the task that says so.
@@ -108,13 +124,15 @@ def freshness() -> str:
 @task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}", multiple_outputs=False)
 def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     """Publish one workspace's trailing-window snapshots and announce them as an asset event."""
-    from label_overview import orchestration
+    from label_overview import lineage, orchestration
+    from label_overview.documents import RELATIONS_READ
 
     context = get_current_context()
     extracted = context["ti"].xcom_pull(task_ids="extract", map_indexes=range(len(pairs)))
+    settings = orchestration.settings_from_airflow(api=False)
     with _no_retry_on_final_errors():
         published = orchestration.publish_one(
-            orchestration.settings_from_airflow(api=False),
+            settings,
             workspace_id,
             planned["publish_day"],
             pairs,
@@ -123,6 +141,11 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
         )
     context["outlet_events"][SNAPSHOTS].extra = orchestration.snapshot_event_extra(
         published, planned["publish_day"]
+    )
+    lineage.declare(
+        context,
+        lineage.relations(settings, RELATIONS_READ),
+        lineage.files(orchestration.published_files(settings, workspace_id)),
     )
     return published
 
@@ -135,6 +158,16 @@ def finish() -> list[str]:
 
     settings = orchestration.settings_from_airflow(api=False)
     return steps.finish(settings, get_current_context()["run_id"])
+
+
+@task(retries=1)
+def check_lateness() -> str:
+    """Email once unless the run for the day before this run's deadline has finished."""
+    from label_overview import notify, orchestration
+
+    # The run at D+1 06:00 has the data interval starting on day D: D's run is the one due.
+    day = get_current_context()["data_interval_start"].date()
+    return notify.alert_if_late(orchestration.settings_from_airflow(api=False), day)
 
 
 @task(inlets=[SNAPSHOTS])

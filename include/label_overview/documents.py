@@ -18,6 +18,17 @@ import orjson
 
 from label_overview.windows import MAX_WINDOW_DAYS, Window
 
+# What publishing reads: the documents' facts, the pairs' dims and the coverage ledger (dbt's
+# exposure `label_overview_snapshots` names the same marts).
+RELATIONS_READ = (
+    "marts.fct_user_messages",
+    "marts.fct_labeled_messages",
+    "marts.dim_custom_labels",
+    "marts.dim_channels",
+    "marts.dim_workspaces",
+    "marts.fct_landing_coverage",
+)
+
 
 class NotInWarehouseError(LookupError):
     """The workspace or channel is not in the warehouse."""

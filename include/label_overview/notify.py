@@ -1,5 +1,5 @@
-"""Alerts: one email when a DAG run fails (connection ``smtp_default``, recipients in the
-Variable ``label_overview_alert_emails``).
+"""Alerts: one email when a DAG run fails, and one when the daily run has not finished by its
+deadline (connection ``smtp_default``, recipients in the Variable ``label_overview_alert_emails``).
 
 The DAGs' ``on_failure_callback`` is ``on_run_failure``, a plain function rather than the SMTP
 provider's ``SmtpNotifier``: on Airflow 3.3.2 a provider notifier set on a DAG cannot render its
@@ -11,12 +11,14 @@ text or user names.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from label_overview import runs
 from label_overview.layout import DataRoot
+from label_overview.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,31 @@ def on_run_failure(context: Mapping[str, Any]) -> None:
         log.warning("no alert email sent: the Variable %s is not set", RECIPIENTS_VARIABLE)
 
 
+def alert_if_late(settings: Settings, day: dt.date) -> str:
+    """The lateness check (the ``label_overview_lateness`` DAG, run at the deadline): email once
+    unless a run whose window ends on ``day`` has finished (its ``finish`` record, succeeded or
+    failed: a failed run has had its own alert). Returns what it found, for the task's log."""
+    from airflow.sdk import Variable
+
+    if runs.finished_runs(settings.root, day):
+        return f"a run for {day} has finished"
+    running = runs.started_runs(settings.root, day)
+    subject = f"[label-overview] label_overview_daily has not finished for {day}"
+    body = "\n".join(
+        [
+            f"No run for {day} had finished by the deadline.",
+            f"Runs started for it and still unfinished: {', '.join(running) or 'none'}.",
+            "Look at the daily DAG's run for the day (queued, slow pulls, a stuck task).",
+        ]
+    )
+    recipients = Variable.get(RECIPIENTS_VARIABLE, default="")
+    if recipients:
+        _email([r.strip() for r in recipients.split(",") if r.strip()], subject, body)
+    else:
+        log.warning("no lateness email sent: the Variable %s is not set", RECIPIENTS_VARIABLE)
+    return subject
+
+
 def _day(context: Mapping[str, Any]) -> str:
     """The run's days: the backfill's window, else the daily run's data interval start."""
     conf = context["dag_run"].conf or {}
@@ -87,4 +114,3 @@ def _email(recipients: list[str], subject: str, body: str) -> None:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-

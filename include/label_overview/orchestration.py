@@ -8,20 +8,21 @@ here returns a secret, message text or a user name.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from label_overview import steps
+from label_overview import landing, steps
 from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
 from label_overview.extract import Pair
 from label_overview.files import UnsafeIdError
 from label_overview.settings import Secret, Settings, SettingsError
-from label_overview.transform import FreshnessError
-from label_overview.windows import Window, WindowError, parse_day
+from label_overview.transform import BuildSummary, FreshnessError
+from label_overview.windows import GROUP_BYS, Window, WindowError, parse_day
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +156,35 @@ def extract_one(settings: Settings, pair: Mapping[str, Any], run_id: str) -> dic
     }
 
 
+def pair_folders(settings: Settings, pair: Mapping[str, Any]) -> list[Path]:
+    """The landing folders an extract of ``pair`` writes (lineage names them)."""
+    if pair.get("discovery_error"):
+        return []
+    workspace_id, channel_id = pair["workspace_id"], pair["channel_id"]
+    return [
+        landing.message_partitions_dir(settings.root.landing, workspace_id, channel_id),
+        *(
+            landing.overview_partitions_dir(settings.root.landing, workspace_id, channel_id, g)
+            for g in GROUP_BYS
+        ),
+    ]
+
+
+def published_files(settings: Settings, workspace_id: str) -> list[Path]:
+    """A workspace's manifest and every snapshot it lists (lineage names them)."""
+    manifest = settings.root.manifest(workspace_id)
+    listed = json.loads(manifest.read_text())["files"]
+    return [manifest, *(manifest.parent / entry["path"] for entry in listed)]
+
+
 def _windows(days: Iterable[Sequence[str]]) -> tuple[Window, ...]:
     """A pair's planned windows from their XCom form, [["2026-01-05", "2026-01-05"], ...]."""
     return tuple(Window(parse_day(first), parse_day(last)) for first, last in days)
 
 
-def build(settings: Settings, from_day: str, to_day: str, run_id: str) -> str:
-    """One ``dbt build`` for the planned days; returns its one-line summary."""
-    return str(steps.build(settings, Window(parse_day(from_day), parse_day(to_day)), run_id))
+def build(settings: Settings, from_day: str, to_day: str, run_id: str) -> BuildSummary:
+    """One ``dbt build`` for the planned days."""
+    return steps.build(settings, Window(parse_day(from_day), parse_day(to_day)), run_id)
 
 
 def publish_one(

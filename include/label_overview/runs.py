@@ -10,6 +10,7 @@ unfinished. ``marts.fct_pipeline_runs`` is a view over these files, one row per 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -75,6 +76,23 @@ def write_record(path: Path, record: dict[str, Any]) -> None:
 def read_records(root: DataRoot, run_id: str) -> list[dict[str, Any]]:
     """Every record one run has left so far."""
     return [json.loads(path.read_text()) for path in sorted(run_dir(root, run_id).rglob("*.json"))]
+
+
+def started_runs(root: DataRoot, day: dt.date) -> list[str]:
+    """The runs whose plan asked for a window ending on ``day``."""
+    found = []
+    for path in sorted((root.landing / RUNS_DIR).glob("*/plan.json")):
+        plan = json.loads(path.read_text())
+        if plan.get("to_day") == str(day):
+            found.append(plan["run_id"])
+    return found
+
+
+def finished_runs(root: DataRoot, day: dt.date) -> list[str]:
+    """Those of ``started_runs`` that recorded their finish."""
+    return [
+        run_id for run_id in started_runs(root, day) if step_path(root, run_id, "finish").exists()
+    ]
 
 
 def one_line(error: BaseException) -> str:

@@ -52,6 +52,8 @@ class BuildSummary:
     tests_warned: int
     unit_tests: int
     seconds: float
+    # The relations its models wrote, "schema.name" (lineage names them).
+    relations: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return (
@@ -246,6 +248,13 @@ def _summarize(results: dict) -> BuildSummary:
         tests_warned=kinds["test", "warn"],
         unit_tests=kinds["unit_test", "pass"],
         seconds=results.get("elapsed_time", 0.0),
+        relations=tuple(
+            ".".join(part.strip('"') for part in result["relation_name"].split(".")[1:])
+            for result in results.get("results", [])
+            if result["unique_id"].startswith("model.")
+            and result["status"] == "success"
+            and result.get("relation_name")
+        ),
     )
 
 

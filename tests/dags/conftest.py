@@ -15,8 +15,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="label-overview-airflow-")
+# OpenLineage decides once, when Airflow loads its plugins, whether it is on: set it here.
+LINEAGE_EVENTS = Path(_AIRFLOW_HOME) / "openlineage-events.jsonl"
 os.environ.update(
     AIRFLOW_HOME=_AIRFLOW_HOME,
+    AIRFLOW__OPENLINEAGE__NAMESPACE="label_overview",
+    AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
+        {"type": "file", "log_file_path": str(LINEAGE_EVENTS), "append": True}
+    ),
     AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
     AIRFLOW__CORE__LOAD_EXAMPLES="False",
     AIRFLOW__CORE__UNIT_TEST_MODE="False",

@@ -20,6 +20,7 @@ from .conftest import REPO, point_airflow_at
 
 DAG_IDS = {"label_overview_daily", "label_overview_backfill"}
 CONSUMER = "label_overview_snapshot_consumers"
+LATENESS = "label_overview_lateness"
 
 
 def _run(dagbag, dag_id, logical_date=None, conf=None):
@@ -41,7 +42,7 @@ def test_dags_load_without_errors(airflow_db, record_property):
     bag = DagBag(dag_folder=str(REPO / "dags"))
     record_property("dagbag_parse_seconds", round(time.perf_counter() - started, 3))
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == DAG_IDS | {CONSUMER}
+    assert set(bag.dag_ids) == DAG_IDS | {CONSUMER, LATENESS}
     consumer = bag.get_dag(CONSUMER)
     assert [t.task_id for t in consumer.tasks] == ["log_published_snapshots"]
     assert [asset.name for asset in consumer.timetable.asset_condition.objects] == [
