@@ -12,8 +12,12 @@ import pendulum
 from airflow.sdk import Param, dag
 
 from label_overview.airflow_tasks import DEFAULT_ARGS, wire
+from label_overview.notify import on_run_failure
 
-DAY = {"type": "string", "format": "date", "description": "UTC day, YYYY-MM-DD"}
+# No default, yet null allowed: on Airflow 3.3.2 a DAG failure callback's context is built
+# without the run's conf, and a param that must have a value would fail there. A run without
+# both days still fails at once, in its plan task ("a run needs from and to").
+DAY = {"type": ["null", "string"], "format": "date", "description": "UTC day, YYYY-MM-DD"}
 
 
 @dag(
@@ -21,7 +25,8 @@ DAY = {"type": "string", "format": "date", "description": "UTC day, YYYY-MM-DD"}
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     default_args=DEFAULT_ARGS,
-    params={"from": Param(**DAY), "to": Param(**DAY)},
+    on_failure_callback=on_run_failure,
+    params={"from": Param(None, **DAY), "to": Param(None, **DAY)},
     doc_md=__doc__,
     tags=["label-overview", "dynamo", "backfill"],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -162,3 +163,47 @@ def api_answers(emulator, dataset: Dataset, last_day: dt.date) -> dict[str, byte
                     answer = client.label_overview(workspace_id, channel["id"], window, group_by)
                     answers[f"{folder}/{window.first_day}_{last_day}.json"] = answer.body
     return answers
+
+
+# A busier dataset for the quiet-channel tests: ~100 messages a day per channel, so a normal day
+# is never near 20 % of the median.
+BUSY_DAYS = 21
+QUIET_DAY = DATA_START + dt.timedelta(days=15)
+
+
+@pytest.fixture(scope="session")
+def busy_dataset(tmp_path_factory) -> Path:
+    """Enough messages a day per channel (~100) that a normal day is never near 20 % of the
+    median."""
+    directory = tmp_path_factory.mktemp("busy")
+    generate_dataset(
+        directory,
+        seed=5,
+        start=DATA_START,
+        days=BUSY_DAYS,
+        workspaces=1,
+        channels_per_workspace=2,
+        messages_per_day=400,
+    )
+    return directory
+
+
+def day_of(message: dict) -> dt.date:
+    return dt.datetime.fromtimestamp(message["timestamp"] / 1000, dt.UTC).date()
+
+
+def with_quiet_day(source: Path, target: Path, pair: tuple[str, str]) -> None:
+    """A copy of ``source`` in which ``pair`` keeps one message in twenty on QUIET_DAY."""
+    target.mkdir()
+    for path in source.iterdir():
+        if path.name != "messages.jsonl":
+            (target / path.name).write_bytes(path.read_bytes())
+    kept, dropped = [], 0
+    for line in (source / "messages.jsonl").read_text().splitlines():
+        message = json.loads(line)
+        if (message["workspaceId"], message["mediumId"]) == pair and day_of(message) == QUIET_DAY:
+            dropped += 1
+            if dropped % 20:
+                continue
+        kept.append(line)
+    (target / "messages.jsonl").write_text("\n".join(kept) + "\n")

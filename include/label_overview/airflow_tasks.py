@@ -154,10 +154,19 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
 @task(trigger_rule="all_done", retries=0)
 def finish() -> list[str]:
     """Record the run's end in its run history (``steps.finish``); returns its problems."""
-    from label_overview import orchestration, steps
+    from label_overview import notify, orchestration, runs, steps
 
+    context = get_current_context()
     settings = orchestration.settings_from_airflow(api=False)
-    return steps.finish(settings, get_current_context()["run_id"])
+    problems = steps.finish(settings, context["run_id"])
+    # A failed run's alert (the DAG's failure callback) lists its warnings; a run that succeeded
+    # with some gets one of its own.
+    warnings = runs.warnings(runs.read_records(settings.root, context["run_id"]))
+    if warnings and not problems:
+        notify.alert_warnings(
+            context["dag"].dag_id, context["run_id"], notify.run_day(context), warnings
+        )
+    return problems
 
 
 @task(retries=1)

@@ -78,6 +78,11 @@ def read_records(root: DataRoot, run_id: str) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(run_dir(root, run_id).rglob("*.json"))]
 
 
+def warnings(records: list[dict[str, Any]]) -> list[str]:
+    """The warnings a run's build recorded (quiet channels)."""
+    return [line for record in records for line in record.get("warnings") or []]
+
+
 def started_runs(root: DataRoot, day: dt.date) -> list[str]:
     """The runs whose plan asked for a window ending on ``day``."""
     found = []

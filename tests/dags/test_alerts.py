@@ -9,14 +9,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from email import policy
 from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import DATA_START, pipeline_env
+from dynamo_emulator.dataset import Dataset
+from tests.conftest import BUSY_DAYS, DATA_START, QUIET_DAY, pipeline_env, with_quiet_day
 
 from .conftest import point_airflow_at
 from .test_dags import _daily_logical_date, _run
@@ -56,8 +59,35 @@ def inbox(monkeypatch):
     controller.stop()
 
 
+@pytest.fixture
+def slack(monkeypatch):
+    """A stand-in for Slack's webhook endpoint on loopback; the posts it received."""
+    posts: list[dict] = []
+
+    class Webhook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's hook name
+            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    connection = {
+        "conn_type": "slackwebhook",
+        "host": f"http://127.0.0.1:{server.server_address[1]}/services",
+        "password": "T000/B000/XXXX",
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_DEFAULT", json.dumps(connection))
+    yield posts
+    server.shutdown()
+
+
 def test_a_failed_daily_run_sends_one_email(
-    dagbag, emulator, dataset, tmp_path, monkeypatch, inbox
+    dagbag, emulator, dataset, tmp_path, monkeypatch, inbox, slack
 ):
     point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
     monkeypatch.setenv(
@@ -91,6 +121,11 @@ def test_a_failed_daily_run_sends_one_email(
     ]
     assert "not-the-secret-of-this-key" not in text
     assert dataset.api_keys[0]["secret"] not in text
+    # The same alert on Slack, since its connection exists.
+    [post] = slack
+    assert post["text"].startswith(f"*{email['Subject']}*\nDAG label_overview_daily, run ")
+    assert "- plan: /workspaces answered 403: Invalid signature" in post["text"]
+    assert "not-the-secret-of-this-key" not in post["text"]
 
 
 def test_a_run_past_its_deadline_sends_one_lateness_email_and_an_on_time_one_none(
@@ -126,3 +161,50 @@ def test_a_run_past_its_deadline_sends_one_lateness_email_and_an_on_time_one_non
     [raw] = inbox.messages
     email = BytesParser(policy=policy.default).parsebytes(raw)
     assert email["Subject"] == f"[label-overview] label_overview_daily has not finished for {late}"
+
+
+def test_a_failed_backfill_sends_one_email_naming_its_window(
+    dagbag, emulator, dataset, tmp_path, monkeypatch, inbox
+):
+    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
+    emulator.control.set_faults(failing_workspaces=dataset.vip_workspace_ids())
+    conf = {"from": str(DATA_START), "to": str(DATA_START + dt.timedelta(days=1))}
+    run, states = _run(dagbag, "label_overview_backfill", conf=conf)
+    assert run.state == "failed", states
+
+    [raw] = inbox.messages
+    email = BytesParser(policy=policy.default).parsebytes(raw)
+    window = f"{conf['from']}..{conf['to']}"
+    assert email["Subject"] == f"[label-overview] label_overview_backfill failed for {window}"
+    text = "".join(
+        part.get_content() for part in email.walk() if part.get_content_maintype() == "text"
+    )
+    assert f"DAG label_overview_backfill, run {run.run_id}, day {window}: failed." in text
+    failed_pairs = sum(len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids())
+    assert sum(line.startswith("- extract ") for line in text.splitlines()) == failed_pairs
+
+
+def test_a_run_with_a_quiet_channel_sends_one_warning(
+    dagbag, busy_dataset, emulator_for, tmp_path, monkeypatch, inbox
+):
+    dataset = Dataset.load(busy_dataset)
+    workspace_id = dataset.vip_workspace_ids()[0]
+    pair = (workspace_id, dataset.channels_of(workspace_id)[0]["id"])
+    quiet = tmp_path / "quiet"
+    with_quiet_day(busy_dataset, quiet, pair)
+    emulator = emulator_for(quiet, retry_after_s=0)
+    point_airflow_at(monkeypatch, emulator, dataset, tmp_path / "home")
+    last = DATA_START + dt.timedelta(days=BUSY_DAYS - 1)
+    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(last))
+    assert run.state == "success", states
+
+    [raw] = inbox.messages
+    email = BytesParser(policy=policy.default).parsebytes(raw)
+    assert email["Subject"] == (
+        f"[label-overview] label_overview_daily warns for {last}: 1 quiet channel day(s)"
+    )
+    text = "".join(
+        part.get_content() for part in email.walk() if part.get_content_maintype() == "text"
+    )
+    [line] = [line for line in text.splitlines() if line.startswith("- ")]
+    assert line.startswith(f"- {pair[0]}/{pair[1]} {QUIET_DAY}: ")

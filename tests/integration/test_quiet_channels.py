@@ -4,63 +4,26 @@ the run's record names the pair and the day; the same data without the drop warn
 from __future__ import annotations
 
 import datetime as dt
-import json
 import statistics
 from pathlib import Path
 
-import pytest
-
 from dynamo_emulator.dataset import Dataset
-from dynamo_emulator.generate import generate_dataset
 from label_overview.layout import DataRoot
 from label_overview.warehouse import read_only
-from tests.conftest import DATA_START, cli, pipeline_env
-
-DAYS = 21
-QUIET_DAY = DATA_START + dt.timedelta(days=15)
-
-
-@pytest.fixture(scope="module")
-def busy_dataset(tmp_path_factory) -> Path:
-    """Enough messages a day per channel (~100) that a normal day is never near 20 % of the
-    median."""
-    directory = tmp_path_factory.mktemp("busy")
-    generate_dataset(
-        directory,
-        seed=5,
-        start=DATA_START,
-        days=DAYS,
-        workspaces=1,
-        channels_per_workspace=2,
-        messages_per_day=400,
-    )
-    return directory
-
-
-def day_of(message: dict) -> dt.date:
-    return dt.datetime.fromtimestamp(message["timestamp"] / 1000, dt.UTC).date()
-
-
-def with_quiet_day(source: Path, target: Path, pair: tuple[str, str]) -> None:
-    """A copy of ``source`` in which ``pair`` keeps one message in twenty on QUIET_DAY."""
-    target.mkdir()
-    for path in source.iterdir():
-        if path.name != "messages.jsonl":
-            (target / path.name).write_bytes(path.read_bytes())
-    kept, dropped = [], 0
-    for line in (source / "messages.jsonl").read_text().splitlines():
-        message = json.loads(line)
-        if (message["workspaceId"], message["mediumId"]) == pair and day_of(message) == QUIET_DAY:
-            dropped += 1
-            if dropped % 20:
-                continue
-        kept.append(line)
-    (target / "messages.jsonl").write_text("\n".join(kept) + "\n")
+from tests.conftest import (
+    BUSY_DAYS,
+    DATA_START,
+    QUIET_DAY,
+    cli,
+    day_of,
+    pipeline_env,
+    with_quiet_day,
+)
 
 
 def run_warnings(emulator_for, data: Path, home: Path) -> list[str]:
     emulator = emulator_for(data, retry_after_s=0)
-    last = DATA_START + dt.timedelta(days=DAYS - 1)
+    last = DATA_START + dt.timedelta(days=BUSY_DAYS - 1)
     env = pipeline_env(emulator, Dataset.load(data), home)
     assert cli(env, "run", "--from", str(DATA_START), "--to", str(last)).returncode == 0
     with read_only(DataRoot(home).warehouse) as connection:
@@ -91,7 +54,7 @@ def test_a_channel_at_five_percent_for_a_day_warns_and_names_it(
     counts = daily_counts(quiet, pair)
     # The median covers the 28 days before, as landed: a first run lands its whole trailing
     # 31-day window, so the days before the data begins count as pulled and empty.
-    first_landed = DATA_START + dt.timedelta(days=DAYS - 1 - 30)
+    first_landed = DATA_START + dt.timedelta(days=BUSY_DAYS - 1 - 30)
     before = [
         counts.get(QUIET_DAY - dt.timedelta(days=n), 0)
         for n in range(1, 29)
