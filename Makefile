@@ -13,7 +13,7 @@ AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__OPENLINEAGE__NAMESPACE=label_overview \
 	AIRFLOW__OPENLINEAGE__TRANSPORT='{"type": "file", "log_file_path": "$(CURDIR)/airflow_home/openlineage-events.jsonl", "append": true}'
 
-.PHONY: install lock browser demo test lint bench airflow docs clean
+.PHONY: install lock browser demo test lint bench airflow docs clean sql
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ lint: install
 	$(BIN)/ruff check .
 
 # Airflow's UI with the project's DAGs; Ctrl-C (SIGINT) stops every component cleanly.
+# A SQL shell on the analysts' read copy, from the data root so its views find the landing.
+sql: install
+	cd $(LABEL_OVERVIEW_HOME) && $(CURDIR)/$(BIN)/duckdb -readonly warehouse.read.duckdb
+
 airflow: install
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set dynamo_api 8 "Concurrent Dynamo API pulls"

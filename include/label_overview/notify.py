@@ -59,7 +59,6 @@ def failure_message(
 
 def on_run_failure(context: Mapping[str, Any]) -> None:
     """The DAGs' failure callback: send one alert for the failed run."""
-
     from label_overview.orchestration import settings_from_airflow
 
     dag_run, ti = context["dag_run"], context["ti"]

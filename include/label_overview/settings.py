@@ -6,6 +6,7 @@ Defaults are documented once, in the README's settings table.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,6 +68,9 @@ class Settings:
     run_timeout_s: float = 0.0
     lock_timeout_s: float = 900.0
     retry_max_total_s: float = 120.0
+    # The analysts' read copy's DuckDB storage format: the oldest that holds every type the
+    # marts use, so the DuckDB CLI and drivers of 1.4 and later open it (this one writes 2.0's).
+    read_copy_storage_version: str = "v1.4.0"
 
     @property
     def root(self) -> DataRoot:
@@ -91,6 +95,9 @@ class Settings:
             retry_max_total_s=_int(env, "LABEL_OVERVIEW_MAX_RETRY_S", 120),
             request_deadline_s=_int(env, "LABEL_OVERVIEW_REQUEST_DEADLINE_S", 120),
             run_timeout_s=_int(env, "LABEL_OVERVIEW_RUN_TIMEOUT_S", 0),
+            read_copy_storage_version=env.get(
+                "LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION", "v1.4.0"
+            ),
         )
         settings.check()
         return settings
@@ -109,6 +116,11 @@ class Settings:
             raise SettingsError("page size must be between 1 and 500")
         if self.request_deadline_s <= 0 or self.run_timeout_s < 0:
             raise SettingsError("the request deadline must be positive, the run timeout 0 or more")
+        if not re.fullmatch(r"v\d+\.\d+\.\d+", self.read_copy_storage_version):
+            raise SettingsError(
+                "LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION must look like v1.4.0,"
+                f" got {self.read_copy_storage_version!r}"
+            )
         unusable = [c for c in UNUSABLE_IN_HOME if c in str(self.home)]
         if unusable:
             raise SettingsError(

@@ -189,7 +189,7 @@ def build(settings: Settings, window: Window, run_id: str) -> BuildSummary:
     with runs.recorded(settings.root, run_id, "build", **fields) as record:
         summary = dbt_build(settings, window)
         with warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s):
-            write_read_copy(settings.root)
+            write_read_copy(settings.root, settings.read_copy_storage_version)
             with read_only(settings.root.read_copy) as connection:
                 warnings = coverage.quiet_days(connection, window)
         for line in warnings:

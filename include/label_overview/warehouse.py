@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,16 +20,31 @@ class WarehouseBusyError(WarehouseError):
     """Another process holds the warehouse; a retry once it is done succeeds."""
 
 
-def write_read_copy(root: DataRoot) -> None:
-    """Copy the built warehouse to the analysts' read copy (``root.read_copy``).
+def write_read_copy(root: DataRoot, storage_version: str) -> None:
+    """Copy the built warehouse to the analysts' read copy (``root.read_copy``), written in
+    DuckDB's ``storage_version`` format.
 
     DuckDB lets no reader in while a run writes; the copy, replaced atomically after each
-    build, is always openable read-only and always a whole build. Called under the warehouse
-    lock, so no build writes while it copies.
+    build, is always openable read-only and always a whole build. It is written in an older
+    storage format than the warehouse's, so the DuckDB CLI, drivers and BI tools that bundle an
+    older DuckDB open it too (a 2.0 file is "version number 69" to 1.5). Called under the
+    warehouse lock, so no build writes while it copies.
     """
     temp = root.read_copy.with_name(f".{root.read_copy.name}.tmp")
-    shutil.copyfile(root.warehouse, temp)
+    for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # a killed copy's
+        leftover.unlink(missing_ok=True)
+    with duckdb.connect() as connection:
+        connection.execute(f"attach {_literal(root.warehouse)} as warehouse (read_only)")
+        connection.execute(
+            f"attach {_literal(temp)} as read_copy (storage_version {_literal(storage_version)})"
+        )
+        connection.execute("copy from database warehouse to read_copy")
     os.replace(temp, root.read_copy)
+
+
+def _literal(value: object) -> str:
+    """A SQL string literal (ATTACH takes no parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def require_warehouse(path: Path) -> None:

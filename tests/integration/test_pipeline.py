@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -376,3 +379,28 @@ def test_status_is_healthy_after_a_run_and_names_what_breaks_it(built, dataset, 
     assert [(p["channel_id"], p["fresh"]) for p in document["pairs"] if not p["healthy"]] == [
         (pairs[-1][1], False)
     ]
+
+
+def test_the_read_copy_opens_in_the_duckdb_cli_of_the_index(built):
+    # The CLI analysts install (duckdb-cli 1.5.6) cannot read the 2.0 warehouse itself.
+    duckdb_cli = Path(sys.executable).with_name("duckdb")
+    home = built["home"]
+    query = "select count(*) from marts.fct_user_messages"
+
+    def cli_count(database: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(duckdb_cli), "-readonly", "-csv", "-noheader", database, "-c", query],
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    with read_only(home / "warehouse.duckdb") as connection:
+        [(expected,)] = connection.execute(query).fetchall()
+    assert expected > 0
+    opened = cli_count("warehouse.read.duckdb")
+    assert (opened.returncode, opened.stdout.strip()) == (0, str(expected))
+    refused = cli_count("warehouse.duckdb")
+    assert refused.returncode == 1
+    assert "version number 69" in refused.stderr

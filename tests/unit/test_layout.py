@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from label_overview.layout import LANDING_DIR, WAREHOUSE_FILE, DataRoot
 from label_overview.transform import DBT_PROJECT_DIR
 
@@ -41,3 +43,20 @@ def test_every_place_lies_in_the_data_root():
         Path("/srv/lo/dbt/logs"),
     )
     assert root.manifest("ws_a") == Path("/srv/lo/exports/ws_a/manifest.json")
+
+
+def test_a_read_copy_storage_version_that_is_not_one_is_refused_in_one_line():
+    from label_overview.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).read_copy_storage_version == "v1.4.0"
+    assert (
+        Settings.from_env(
+            {"LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION": "v1.2.0"}
+        ).read_copy_storage_version
+        == "v1.2.0"
+    )
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION": "latest'); drop"})
+    assert str(refused.value) == (
+        'LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION must look like v1.4.0, got "latest\'); drop"'
+    )
