@@ -42,6 +42,11 @@ class DataRoot:
         return self.home / "warehouse.read.duckdb"
 
     @property
+    def parquet(self) -> Path:
+        """Every mart as Parquet, one folder each (``parquet_marts.py``)."""
+        return self.home / "parquet"
+
+    @property
     def lock(self) -> Path:
         """The advisory lock of the warehouse's one writer (``locking.py``)."""
         return self.home / ".warehouse.lock"

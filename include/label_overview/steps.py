@@ -18,6 +18,7 @@ from label_overview import coverage, landing, runs, snapshots
 from label_overview.documents import warehouse_pairs
 from label_overview.extract import Pair, PairExtract, discover_pairs, extract_pair, open_client
 from label_overview.locking import warehouse_lock
+from label_overview.parquet_marts import write_parquet_marts
 from label_overview.report import build_reports, write_reports
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary, dbt_build
@@ -191,6 +192,7 @@ def build(settings: Settings, window: Window, run_id: str) -> BuildSummary:
         with warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s):
             write_read_copy(settings.root, settings.read_copy_storage_version)
             with read_only(settings.root.read_copy) as connection:
+                write_parquet_marts(connection, settings.root)
                 warnings = coverage.quiet_days(connection, window)
         for line in warnings:
             log.warning("quiet channel: %s", line)

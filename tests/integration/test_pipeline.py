@@ -404,3 +404,42 @@ def test_the_read_copy_opens_in_the_duckdb_cli_of_the_index(built):
     refused = cli_count("warehouse.duckdb")
     assert refused.returncode == 1
     assert "version number 69" in refused.stderr
+
+
+def test_every_mart_is_published_as_parquet_with_the_same_rows(built):
+    import duckdb
+
+    home = built["home"]
+    with read_only(home / "warehouse.duckdb") as connection:
+        marts = connection.execute(
+            """select table_name, string_agg(column_name, ', ' order by ordinal_position)
+               from information_schema.columns
+               inner join information_schema.tables using (table_schema, table_name)
+               where table_schema = 'marts' and table_type = 'BASE TABLE'
+               group by table_name
+               order by table_name"""
+        ).fetchall()
+        expected = {
+            name: connection.execute(f"select {columns} from marts.{name} order by all").fetchall()
+            for name, columns in marts
+        }
+    assert sorted(p.name for p in (home / "parquet").iterdir() if p.is_symlink()) == sorted(
+        expected
+    )
+    with duckdb.connect() as reader:  # no warehouse at all: the files alone
+        found = {
+            name: reader.execute(
+                f"select {columns} from read_parquet('{home}/parquet/{name}/**/*.parquet',"
+                " hive_partitioning = true) order by all"
+            ).fetchall()
+            for name, columns in marts
+        }
+    assert found == expected
+    with read_only(home / "warehouse.duckdb") as connection:
+        workspaces = connection.execute(
+            "select distinct workspace_id from marts.fct_label_counts_daily order by all"
+        ).fetchall()
+    assert len(workspaces) > 1
+    assert sorted(p.name for p in (home / "parquet" / "fct_label_counts_daily").iterdir()) == [
+        f"workspace_id={w}" for (w,) in workspaces
+    ]
