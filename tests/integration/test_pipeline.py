@@ -443,3 +443,39 @@ def test_every_mart_is_published_as_parquet_with_the_same_rows(built):
     assert sorted(p.name for p in (home / "parquet" / "fct_label_counts_daily").iterdir()) == [
         f"workspace_id={w}" for (w,) in workspaces
     ]
+
+
+def test_pyarrow_reads_every_parquet_mart_with_the_warehouse_counts_and_keys(built):
+    import hashlib
+
+    import pyarrow.dataset as ds
+
+    home = built["home"]
+    with read_only(home / "warehouse.duckdb") as connection:
+        marts = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' and table_type = 'BASE TABLE' order by all"
+            ).fetchall()
+        ]
+        # The key every mart has: the workspace (hive's partition column where partitioned).
+        keys = {
+            name: connection.execute(f"select workspace_id from marts.{name}").fetchall()
+            for name in marts
+        }
+        counts = {
+            name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
+            for name in marts
+        }
+
+    def digest(rows) -> str:
+        return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()
+
+    for name in marts:
+        table = ds.dataset(
+            home / "parquet" / name, format="parquet", partitioning="hive"
+        ).to_table()
+        assert table.num_rows == counts[name], name
+        found = [(value,) for value in table.column("workspace_id").to_pylist()]
+        assert digest(found) == digest(keys[name]), name
