@@ -7,7 +7,9 @@ import re
 import tempfile
 from pathlib import Path
 
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+# Also what DuckDB checks before it names a Parquet partition folder after an id.
+SAFE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+_SAFE_ID = re.compile(SAFE_ID_PATTERN)
 
 
 class UnsafeIdError(ValueError):

@@ -1,11 +1,11 @@
 """Every mart as Parquet, for tools without DuckDB (pandas, polars, Spark, BI tools).
 
 ``$LABEL_OVERVIEW_HOME/parquet/<mart>/`` is a folder of Parquet files, hive-partitioned by
-``workspace_id=W/`` where the mart has that column and rows (else one ``data.parquet``). Each
-build writes a new generation under ``parquet/.builds/<stamp>/`` and then points each
-``parquet/<mart>`` link at it, one atomic rename per mart, so a reader opens the previous
-build's files or the new one's, never a mix within a mart; older generations than the
-previous one are removed.
+``workspace_id=W/`` where the mart has that column, rows, and only ids that can name a folder
+(else one ``data.parquet``). Each build writes a new generation under
+``parquet/.builds/<stamp>/`` and then points each ``parquet/<mart>`` link at it, one atomic
+rename per mart, so a reader opens the previous build's files or the new one's, never a mix
+within a mart; older generations than the previous one are removed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from label_overview.files import SAFE_ID_PATTERN
 from label_overview.layout import DataRoot
 
 BUILDS_DIR = ".builds"
@@ -36,10 +37,20 @@ def write_parquet_marts(connection: duckdb.DuckDBPyConnection, root: DataRoot) -
            order by table_name"""
     ).fetchall()
     for name, has_workspace in marts:
-        # An empty mart partitioned writes no file at all: it gets one file with no rows.
-        by_workspace = has_workspace and connection.execute(
-            f"select exists (from marts.{name})"
-        ).fetchone()[0]
+        # Partition folders are named after the ids, so only ids that can name a folder (a
+        # listing may hold others; ``files.safe_id``); and an empty mart partitioned would
+        # write no file at all. Otherwise one file.
+        by_workspace = (
+            has_workspace
+            and connection.execute(
+                f"""select count(*) > 0 and bool_and(
+                       regexp_full_match(workspace_id, $pattern)
+                       and not contains(workspace_id, '..')
+                   )
+                from marts.{name}""",
+                {"pattern": SAFE_ID_PATTERN},
+            ).fetchone()[0]
+        )
         folder = generation / name
         folder.parent.mkdir(parents=True, exist_ok=True)
         partitioning = ", partition_by (workspace_id)" if by_workspace else ""
@@ -55,6 +66,8 @@ def write_parquet_marts(connection: duckdb.DuckDBPyConnection, root: DataRoot) -
         temp = root.parquet / f".{name}.link"
         temp.unlink(missing_ok=True)
         temp.symlink_to(Path(BUILDS_DIR) / generation.name / name)
+        if link.is_dir() and not link.is_symlink():  # a data root copied without its links
+            shutil.rmtree(link)
         os.replace(temp, link)
     _remove_old_generations(root.parquet / BUILDS_DIR, keep=2)
     return [name for name, _ in marts]

@@ -61,7 +61,7 @@ def recorded(root: DataRoot, run_id: str, step: str, *keys: str, **fields: Any) 
     try:
         yield record
     except BaseException as error:
-        record["error"] = one_line(error)
+        record["error"] = error_line(error)
         raise
     finally:
         record["finished_at"] = now()
@@ -100,7 +100,7 @@ def finished_runs(root: DataRoot, day: dt.date) -> list[str]:
     ]
 
 
-def one_line(error: BaseException) -> str:
+def error_line(error: BaseException) -> str:
     """An error as one line: its last line, or its type when it has no message."""
     lines = str(error).strip().splitlines()
     return lines[-1] if lines else type(error).__name__
