@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import jsonschema
 import pytest
 
 from dynamo_emulator.app import CORRUPTIONS
+from label_overview.contract import label_overview_status_schema
 from label_overview.extract import Pair, discover_pairs, extract_pair, open_client
 from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
@@ -161,6 +164,22 @@ def test_a_channel_whose_pulls_always_fail_holds_back_its_workspace_alone(
     }
     assert others
     assert {p: b for p, b in after.items() if p in others} == others
+
+    # `label-overview status` names the newest run's error for each pair it held back.
+    status = cli(env, "status", "--json")
+    assert status.returncode == 1
+    document = json.loads(status.stdout)
+    jsonschema.validate(document, label_overview_status_schema())
+    errors = {(p["workspace_id"], p["channel_id"]): p["last_error"] for p in document["pairs"]}
+    held_back = f"{failing}/{channel} ({next_day - dt.timedelta(days=2)}..{next_day})"
+    assert errors[failing, channel].startswith("extract: /vip-messages")
+    for other in dataset.channels_of(failing)[1:]:
+        assert errors[failing, other["id"]] == (
+            f"publish: workspace {failing}: extract failed for {held_back}; not publishing"
+        )
+    assert {pair: error for pair, error in errors.items() if pair[0] != failing} == dict.fromkeys(
+        [(w, c["id"]) for w in dataset.vip_workspace_ids()[1:] for c in dataset.channels_of(w)]
+    )
 
 
 def test_a_stalling_api_ends_the_run_at_its_bound(tmp_path, emulator, dataset):
