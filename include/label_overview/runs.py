@@ -83,14 +83,15 @@ def warnings(records: list[dict[str, Any]]) -> list[str]:
     return [line for record in records for line in record.get("warnings") or []]
 
 
+def plans(root: DataRoot) -> list[dict[str, Any]]:
+    """Every run's plan record, oldest start first."""
+    found = [json.loads(path.read_text()) for path in (root.landing / RUNS_DIR).glob("*/plan.json")]
+    return sorted(found, key=lambda plan: (plan["started_at"], plan["run_id"]))
+
+
 def started_runs(root: DataRoot, day: dt.date) -> list[str]:
     """The runs whose plan asked for a window ending on ``day``."""
-    found = []
-    for path in sorted((root.landing / RUNS_DIR).glob("*/plan.json")):
-        plan = json.loads(path.read_text())
-        if plan.get("to_day") == str(day):
-            found.append(plan["run_id"])
-    return found
+    return [plan["run_id"] for plan in plans(root) if plan.get("to_day") == str(day)]
 
 
 def finished_runs(root: DataRoot, day: dt.date) -> list[str]:

@@ -141,13 +141,8 @@ def _published_at(settings: Settings, workspace_id: str, channel_id: str) -> str
 
 def _latest_run_records(settings: Settings) -> list[dict[str, Any]]:
     """The records of the newest run that planned (by its plan's start)."""
-    plans = []
-    for path in (settings.root.landing / runs.RUNS_DIR).glob("*/plan.json"):
-        plan = json.loads(path.read_text())
-        plans.append((plan["started_at"], plan["run_id"]))
-    if not plans:
-        return []
-    return runs.read_records(settings.root, max(plans)[1])
+    planned = runs.plans(settings.root)
+    return runs.read_records(settings.root, planned[-1]["run_id"]) if planned else []
 
 
 def _last_error(records: list[dict[str, Any]], workspace_id: str, channel_id: str) -> str | None:
