@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--workspaces", type=int, default=3, help="VIP workspaces")
     generate.add_argument("--channels-per-workspace", type=int, default=2)
     generate.add_argument("--messages-per-day", type=int, default=200, help="per channel")
+    generate.add_argument(
+        "--story",
+        action="store_true",
+        help="weekday rhythm, growth, an incident, a quiet day and late labels (the demo's)",
+    )
     return parser
 
 
@@ -64,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workspaces=args.workspaces,
                 channels_per_workspace=args.channels_per_workspace,
                 messages_per_day=args.messages_per_day,
+                story=args.story,
             )
         )
         return 0

@@ -1,8 +1,9 @@
 """The control surface tests use to change the emulator at run time, and a client for it.
 
 Routes live under ``/_control`` (JSON in and out, no auth): they stand for the world changing
-under the pipeline (new messages, late labels, a disconnected channel, a skewed clock,
-an unreliable network) and let a test see the requests the vendor API received.
+under the pipeline (new messages, late labels, labels that have not arrived yet, a
+disconnected channel, a skewed clock, an unreliable network) and let a test see the requests
+the vendor API received.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def control_routes(emulator) -> list[Route]:
         faults.clock_offset_s = float(body["offsetSeconds"])
         return {"ok": True}
 
+    def set_labels_as_of(body: dict[str, Any]) -> dict[str, bool]:
+        as_of = body["asOf"]
+        store.set_labels_as_of(None if as_of is None else int(as_of))
+        return {"ok": True}
+
     def disconnect(body: dict[str, Any]) -> dict[str, bool]:
         return {"disconnected": store.disconnect(body["workspaceId"], body["mediumId"])}
 
@@ -71,6 +77,7 @@ def control_routes(emulator) -> list[Route]:
         Route("/_control/relabel", _json_route(relabel), methods=["POST"]),
         Route("/_control/faults", _json_route(set_faults), methods=["POST"]),
         Route("/_control/clock", _json_route(set_clock), methods=["POST"]),
+        Route("/_control/labels-as-of", _json_route(set_labels_as_of), methods=["POST"]),
         Route("/_control/channels/disconnect", _json_route(disconnect), methods=["POST"]),
         Route("/_control/requests", requests, methods=["GET", "DELETE"]),
     ]
@@ -146,6 +153,10 @@ class EmulatorControl:
     def set_clock_offset(self, seconds: float) -> None:
         """Move the server's clock ``seconds`` ahead of real UTC (negative: behind)."""
         self._post("/_control/clock", {"offsetSeconds": seconds})
+
+    def set_labels_as_of(self, epoch_ms: int | None) -> None:
+        """Serve only the labels that had arrived by ``epoch_ms`` (None: every label)."""
+        self._post("/_control/labels-as-of", {"asOf": epoch_ms})
 
     def disconnect_channel(self, workspace_id: str, medium_id: str) -> bool:
         """Remove a channel's connection to a workspace; False when it had none."""

@@ -5,7 +5,8 @@ Layout (one directory):
 ``workspaces.json`` (the GET /workspaces body); ``channels.json``
 [{"id","type","name","workspaceIds"}]; ``custom_labels.json``
 [{"workspaceId","id","name","color"}]; ``messages.jsonl``, one message a line:
-{"workspaceId","mediumId"} plus every vip-messages item field.
+{"workspaceId","mediumId"} plus every vip-messages item field, and optionally "labeledAt"
+(epoch ms): when its labels arrive, if after the message (see ``store``).
 """
 
 from __future__ import annotations

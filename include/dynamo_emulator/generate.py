@@ -6,6 +6,12 @@ custom labels (some custom ids deleted, so without metadata); unlabeled messages
 labels inside a message; conversations spanning days; messages at 00:00:00.000 and
 23:59:59.999; and millisecond ties, across conversations and inside one (a text and its
 attachment sent together, or two identical copies).
+
+With ``story=True`` (the demo's data) it also tells something a chart or a query can show:
+labels at different rates, fewer messages at weekends, slow growth, one incident (``complaint``
+spiking for two days on one channel), one channel quiet for a day, and late labels (a share of
+the labeled messages get theirs a day after they were sent). Without it, every label is as
+likely every day: the noise the tests' reference checks need, byte for byte as before.
 """
 
 from __future__ import annotations
@@ -36,6 +42,75 @@ TEXTS = ("hi!", "where is my order?", "love it", "need help asap", "is this in s
 KINDS = ("text",) * 14 + ("attachment", "attachment", "postback", "other")
 SOURCES = {"FB_PAGE": "messenger", "INSTAGRAM_ACCOUNT": "instagram"}
 
+# A story's label mix: how likely each built-in label is to be picked for a labeled message.
+LABEL_WEIGHTS = {
+    "question": 30,
+    "happy": 18,
+    "purchase_intent": 14,
+    "frustrated": 10,
+    "complaint": 8,
+    "praise": 8,
+    "urgent": 6,
+    "churn_risk": 4,
+}
+# Monday first: weekends are quiet on a brand's pages.
+WEEKDAY_VOLUME = (1.05, 1.1, 1.1, 1.05, 1.0, 0.55, 0.5)
+DAILY_GROWTH = 0.012
+INCIDENT_LABEL = "complaint"
+INCIDENT_VOLUME = 1.4  # an incident brings more messages, not only angrier ones
+INCIDENT_LABEL_SHARE = 0.6
+LATE_LABEL_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Story:
+    """Where a story dataset's events are, so the demo can point at them and tests assert them."""
+
+    incident_workspace_id: str
+    incident_channel_id: str
+    incident_days: tuple[dt.date, dt.date]
+    quiet_workspace_id: str
+    quiet_channel_id: str
+    quiet_day: dt.date
+    incident_label: str = INCIDENT_LABEL
+
+    def spike(self, workspace_id: str, channel_id: str, day: dt.date) -> str | None:
+        """The label spiking on this pair and day, if any."""
+        incident = (self.incident_workspace_id, self.incident_channel_id)
+        return (
+            self.incident_label
+            if (workspace_id, channel_id) == incident and (day in self.incident_days)
+            else None
+        )
+
+    def volume(
+        self, count: int, workspace_id: str, channel_id: str, day: dt.date, offset: int
+    ) -> int:
+        """A noise day's message count after the weekday rhythm, growth and events."""
+        if (workspace_id, channel_id, day) == (
+            self.quiet_workspace_id,
+            self.quiet_channel_id,
+            self.quiet_day,
+        ):
+            return 0
+        spiking = self.spike(workspace_id, channel_id, day) is not None
+        return round(
+            count
+            * WEEKDAY_VOLUME[day.weekday()]
+            * (1 + DAILY_GROWTH * offset)
+            * (INCIDENT_VOLUME if spiking else 1)
+        )
+
+    def __str__(self) -> str:
+        first, last = self.incident_days
+        return (
+            f"incident: {self.incident_label} spikes on {self.incident_channel_id}"
+            f" (workspace {self.incident_workspace_id}) on {first} and {last};"
+            f" quiet: {self.quiet_channel_id} (workspace {self.quiet_workspace_id}) has no"
+            f" messages on {self.quiet_day}; late labels: {LATE_LABEL_SHARE:.0%} of labeled"
+            " messages get their labels a day after they were sent"
+        )
+
 
 @dataclass(frozen=True)
 class GenerateSummary:
@@ -45,12 +120,14 @@ class GenerateSummary:
     messages: int
     first_day: dt.date
     last_day: dt.date
+    story: Story | None = None
 
     def __str__(self) -> str:
-        return (
+        line = (
             f"wrote {self.path}: {self.workspaces} workspaces, {self.channels} channels,"
             f" {self.messages} messages from {self.first_day} to {self.last_day}"
         )
+        return line if self.story is None else f"{line}\n{self.story}"
 
 
 def generate_dataset(
@@ -62,6 +139,7 @@ def generate_dataset(
     workspaces: int = 3,
     channels_per_workspace: int = 2,
     messages_per_day: int = 200,
+    story: bool = False,
 ) -> GenerateSummary:
     """Write a dataset directory; the same arguments always write the same bytes.
 
@@ -72,14 +150,20 @@ def generate_dataset(
         days: how many days have messages.
         workspaces: VIP workspaces (one non-VIP workspace is added).
         channels_per_workspace: channels connected to each VIP workspace.
-        messages_per_day: roughly how many messages each workspace × channel gets a day.
+        messages_per_day: roughly how many messages each workspace × channel gets a day (on
+            a story's first weekday).
+        story: add the rhythm, growth, incident, quiet day and late labels (module docstring);
+            needs at least 7 days.
     """
     if days < 1 or workspaces < 1 or channels_per_workspace < 1 or messages_per_day < 0:
         raise ValueError("days, workspaces and channels must be at least 1")
+    if story and days < 7:
+        raise ValueError("a story needs at least 7 days")
     rng = random.Random(seed)
     root = Path(out)
     dataset = _organization(rng, seed, workspaces, channels_per_workspace)
     dataset.save(root)
+    events = _story(dataset, start, days) if story else None
     count = 0
     with (root / "messages.jsonl").open("w", encoding="utf-8") as lines:
         for workspace_id in dataset.vip_workspace_ids():
@@ -91,7 +175,7 @@ def generate_dataset(
             custom_ids.append(f"cl_deleted_{workspace_id[-4:]}")
             for channel in dataset.channels_of(workspace_id):
                 for message in _channel_messages(
-                    rng, workspace_id, channel, custom_ids, start, days, messages_per_day
+                    rng, workspace_id, channel, custom_ids, start, days, messages_per_day, events
                 ):
                     lines.write(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
                     lines.write("\n")
@@ -103,6 +187,22 @@ def generate_dataset(
         count,
         start,
         start + dt.timedelta(days=days - 1),
+        events,
+    )
+
+
+def _story(dataset: Dataset, start: dt.date, days: int) -> Story:
+    """The incident two thirds in, on the first workspace's first channel; the quiet day a
+    third in, on the last workspace's last channel (another pair whenever there are two)."""
+    first, last = dataset.vip_workspace_ids()[0], dataset.vip_workspace_ids()[-1]
+    incident = start + dt.timedelta(days=days * 2 // 3)
+    return Story(
+        incident_workspace_id=first,
+        incident_channel_id=dataset.channels_of(first)[0]["id"],
+        incident_days=(incident, incident + dt.timedelta(days=1)),
+        quiet_workspace_id=last,
+        quiet_channel_id=dataset.channels_of(last)[-1]["id"],
+        quiet_day=start + dt.timedelta(days=days // 3),
     )
 
 
@@ -164,47 +264,84 @@ def _organization(rng: random.Random, seed: int, workspaces: int, per_workspace:
     )
 
 
-def _channel_messages(rng, workspace_id, channel, custom_ids, start, days, per_day):
+def _channel_messages(rng, workspace_id, channel, custom_ids, start, days, per_day, story):
     source = SOURCES[channel["type"]]
     conversations: list[str] = []
     for offset in range(days):
-        day_start = day_start_ms(start + dt.timedelta(days=offset))
+        day = start + dt.timedelta(days=offset)
+        day_start = day_start_ms(day)
         # Some conversations go on from earlier days, others start today.
         conversations = conversations[-30:]
         for _ in range(max(1, per_day // 8)):
             conversations.append(f"t_{rng.getrandbits(48):012x}")
         count = max(0, per_day + rng.randint(-per_day // 10, per_day // 10))
+        spike = None
+        if story is not None:
+            spike = story.spike(workspace_id, channel["id"], day)
+            count = story.volume(count, workspace_id, channel["id"], day, offset)
         stamps = sorted(day_start + rng.randrange(DAY_MS) for _ in range(count))
         if count >= 4:
             stamps[0], stamps[-1] = day_start, day_start + DAY_MS - 1
         for position, timestamp in enumerate(stamps):
             conversation = rng.choice(conversations)
-            message = _message(
-                rng, workspace_id, channel["id"], source, custom_ids, conversation, timestamp
+            message = _retold(
+                rng,
+                _message(
+                    rng, workspace_id, channel["id"], source, custom_ids, conversation, timestamp
+                ),
+                story,
+                spike,
             )
             yield message
             roll = rng.random()
             if roll < 0.03:
                 # A text and its attachment sent together: same conversation, same millisecond.
-                yield {
-                    **_message(
-                        rng,
-                        workspace_id,
-                        channel["id"],
-                        source,
-                        custom_ids,
-                        conversation,
-                        timestamp,
-                    ),
-                    "kind": "attachment",
-                }
+                attachment = _message(
+                    rng, workspace_id, channel["id"], source, custom_ids, conversation, timestamp
+                )
+                yield _retold(rng, {**attachment, "kind": "attachment"}, story, spike)
             elif roll < 0.04:
                 yield dict(message)  # an identical copy: two messages, not one
             elif roll < 0.07 and position % 2:
                 other = rng.choice(conversations)
-                yield _message(
-                    rng, workspace_id, channel["id"], source, custom_ids, other, timestamp
+                yield _retold(
+                    rng,
+                    _message(
+                        rng, workspace_id, channel["id"], source, custom_ids, other, timestamp
+                    ),
+                    story,
+                    spike,
                 )
+
+
+def _retold(rng, message, story, spike):
+    """A noise message retold for a story (as is without one): its labels drawn from the
+    story's mix, the incident's label ``spike`` on most messages of an incident day, and its
+    labels late a day in five."""
+    if story is None:
+        return message
+    labels = message["labels"]
+    if labels:
+        # Same number of labels and the same repeat, but the story's mix.
+        distinct = _weighted_labels(rng, len(set(labels)))
+        labels = distinct + distinct[:1] * (len(labels) - len(set(labels)))
+    if spike is not None and rng.random() < INCIDENT_LABEL_SHARE and spike not in labels:
+        labels = [spike, *labels]
+    told = {**message, "labels": labels}
+    if (labels or told["customLabelIds"]) and rng.random() < LATE_LABEL_SHARE:
+        told["labeledAt"] = told["timestamp"] + DAY_MS
+    return told
+
+
+def _weighted_labels(rng, count):
+    """``count`` distinct built-in labels, each drawn by the story's weights."""
+    weights = dict(LABEL_WEIGHTS)
+    chosen = []
+    for _ in range(count):
+        label = rng.choices(list(weights), weights=list(weights.values()))[0]
+        chosen.append(label)
+        del weights[label]
+    return chosen
 
 
 def _message(rng, workspace_id, medium_id, source, custom_ids, conversation, timestamp):

@@ -4,6 +4,11 @@ Messages live per (workspace, channel) in a timeline sorted by timestamp, so a p
 bisections and ``limit`` steps, whatever the dataset's size. A filtered query (label,
 content type) uses a view of the timeline built on first use and dropped when the timeline
 changes, so paging through a filter costs one scan, not one per page.
+
+Labels can arrive after the message (the vendor's AI labels asynchronously): a dataset message
+with ``labeledAt`` (epoch ms) is served without labels while the store's labels clock
+(``labels_as_of_ms``) is set and earlier than that. Unset, the clock shows every label: the
+world as the dataset ends.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +47,14 @@ class _Timeline:
         self.stamps = [m["timestamp"] for m in self.messages]
         self.views.clear()
 
-    def view(self, label: str | None, content_type: str | None):
+    def view(
+        self, label: str | None, content_type: str | None, served: Callable[[Message], Message]
+    ):
         if label is None and content_type is None:
             return self.messages, self.stamps
         key = (label, content_type)
         if key not in self.views:
-            chosen = [m for m in self.messages if _matches(m, label, content_type)]
+            chosen = [m for m in self.messages if _matches(served(m), label, content_type)]
             self.views[key] = (chosen, [m["timestamp"] for m in chosen])
         return self.views[key]
 
@@ -80,7 +87,22 @@ class MessageStore:
         self._custom_labels = copy.deepcopy(dataset.custom_labels)
         self._secrets = {k["key"]: k["secret"] for k in dataset.api_keys}
         self._timelines: dict[tuple[str, str], _Timeline] = {}
+        self.labels_as_of_ms: int | None = None
         self._add(dataset.messages)
+
+    def set_labels_as_of(self, epoch_ms: int | None) -> None:
+        """Serve the labels that had arrived by ``epoch_ms`` (None: every label)."""
+        with self.lock:
+            self.labels_as_of_ms = epoch_ms
+            for timeline in self._timelines.values():
+                timeline.views.clear()
+
+    def _served(self, message: Message) -> Message:
+        """The message as served now: unlabeled while its labels have not arrived yet."""
+        arrives = message.get("labeledAt")
+        if self.labels_as_of_ms is None or arrives is None or arrives <= self.labels_as_of_ms:
+            return message
+        return {**message, "labels": [], "customLabelIds": []}
 
     def _add(self, messages: Iterable[Mapping[str, Any]]) -> int:
         touched, count = set(), 0
@@ -98,19 +120,19 @@ class MessageStore:
         with self.lock:
             messages, low, high = self._range(query)
             first = max(low, high - limit)
-            return messages[first:high][::-1], first > low
+            return [self._served(m) for m in messages[first:high][::-1]], first > low
 
     def select(self, query: Query) -> list[Message]:
         """Every matching message, newest first."""
         with self.lock:
             messages, low, high = self._range(query)
-            return messages[low:high][::-1]
+            return [self._served(m) for m in messages[low:high][::-1]]
 
     def _range(self, query: Query) -> tuple[list[Message], int, int]:
         timeline = self._timelines.get((query.workspace_id, query.medium_id))
         if timeline is None:
             return [], 0, 0
-        messages, stamps = timeline.view(query.label, query.content_type)
+        messages, stamps = timeline.view(query.label, query.content_type, self._served)
         low = bisect.bisect_left(stamps, query.start_ms)
         high = bisect.bisect_right(stamps, query.end_ms)
         return messages, low, high
@@ -140,7 +162,10 @@ class MessageStore:
         labels: list[str],
         custom_label_ids: list[str],
     ) -> int:
-        """Set the labels of every message of a conversation at one millisecond; how many."""
+        """Set the labels of every message of a conversation at one millisecond; how many.
+
+        The new labels are served at once, whatever the labels clock says.
+        """
         with self.lock:
             timeline = self._timelines.get((workspace_id, medium_id))
             if timeline is None:
@@ -152,7 +177,7 @@ class MessageStore:
                 message = timeline.messages[index]
                 if message.get("conversationId") == conversation_id:
                     timeline.messages[index] = {
-                        **message,
+                        **{k: v for k, v in message.items() if k != "labeledAt"},
                         "labels": list(labels),
                         "customLabelIds": list(custom_label_ids),
                     }

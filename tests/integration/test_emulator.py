@@ -651,6 +651,8 @@ def test_bad_control_requests_are_400(fresh):
         ("/_control/faults", {"failRate": 2}),
         ("/_control/faults", {"dropEverything": True}),
         ("/_control/clock", {}),
+        ("/_control/labels-as-of", {}),
+        ("/_control/labels-as-of", {"asOf": "tomorrow"}),
     ]:
         answer = httpx.post(running.root_url + path, json=body)
         assert answer.status_code == 400, path
@@ -680,6 +682,55 @@ def test_relabel_changes_what_every_endpoint_serves(fresh):
         "c2",
         ["frustrated", "question"],
     )
+
+
+def test_labels_are_served_once_the_labels_clock_reaches_their_arrival(fresh):
+    running, client = fresh
+    arrives = T + 86_400_000  # a day after the message: the AI labels asynchronously
+    late = {**msg("c7", T + 6, ["urgent"], custom=["cl_refund"]), "labeledAt": arrives}
+    assert running.control.append_messages([late]) == 1
+
+    def served():
+        newest = client.get("vip-messages", params={**WINDOW, "limit": 1}).json()["items"][0]
+        urgent = client.get("vip-messages", params={**WINDOW, "label": "urgent"}).json()
+        overview = client.get("label-overview", params=WINDOW).json()
+        exported = client.get("vip-messages/export", params=WINDOW).json()
+        rows = list(csv.DictReader(io.StringIO(httpx.get(exported["csvUrl"]).text)))
+        return (
+            (newest["conversationId"], newest["labels"], newest["customLabelIds"]),
+            keys(urgent["items"]),
+            overview["totals"].get("urgent"),
+            overview["totals"]["cl_refund"]["count"],
+            overview["activityTotals"]["userMessages"],
+            (rows[0]["labels"], rows[0]["customLabelIds"]),
+        )
+
+    running.control.set_labels_as_of(arrives - 1)
+    assert served() == (("c7", [], []), [], None, 2, 10, ("", ""))
+    arrived = (
+        ("c7", ["urgent"], ["cl_refund"]),
+        [("c7", 6)],
+        {"count": 1, "uniqueConversations": 1},
+        3,
+        10,
+        ("urgent", "cl_refund"),
+    )
+    running.control.set_labels_as_of(arrives)
+    assert served() == arrived
+    running.control.set_labels_as_of(None)  # the default: every label, the dataset's end
+    assert served() == arrived
+    # Labels set at run time are there at once, whatever the clock says.
+    running.control.set_labels_as_of(arrives - 1)
+    running.control.relabel(
+        workspace_id=VIP,
+        medium_id=PAGE,
+        conversation_id="c7",
+        timestamp=T + 6,
+        labels=["praise"],
+        custom_label_ids=[],
+    )
+    newest = client.get("vip-messages", params={**WINDOW, "limit": 1}).json()["items"][0]
+    assert (newest["labels"], list(newest)) == (["praise"], list(ITEM_FIELDS))
 
 
 def test_clock_offset_moves_the_accepted_window(fresh):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
 import sys
 from collections import Counter
@@ -107,3 +108,87 @@ def test_cli_prints_one_summary_line(tmp_path):
         f"wrote {tmp_path}: 2 workspaces, 2 channels, {count} messages"
         " from 2026-06-01 to 2026-06-02"
     ]
+
+
+def test_noise_is_byte_for_byte_what_it_was(generated):
+    # The tests' datasets (no story) must not move when the story changes.
+    out, _, _ = generated
+    digest = hashlib.sha256((out / "messages.jsonl").read_bytes()).hexdigest()
+    assert digest == "9c1328cd3a721168861a264387d66581ebcb1b7637515365190ae43e243999f5"
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    out = tmp_path_factory.mktemp("story")
+    summary = generate_dataset(
+        out, seed=7, start=START, days=14, workspaces=2, messages_per_day=40, story=True
+    )
+    return summary.story, Dataset.load(out)
+
+
+def per_day(messages, keep=lambda message: True) -> list[int]:
+    counts = Counter(m["timestamp"] // DAY_MS for m in messages if keep(m))
+    first = day_start_ms(START) // DAY_MS
+    return [counts[first + offset] for offset in range(14)]
+
+
+def test_a_story_places_its_incident_and_quiet_day_on_known_pairs(story):
+    events, dataset = story
+    first, last = dataset.vip_workspace_ids()
+    assert (events.incident_workspace_id, events.incident_channel_id) == (
+        first,
+        dataset.channels_of(first)[0]["id"],
+    )
+    assert (events.quiet_workspace_id, events.quiet_channel_id) == (
+        last,
+        dataset.channels_of(last)[-1]["id"],
+    )
+    assert events.incident_days == (dt.date(2026, 6, 10), dt.date(2026, 6, 11))
+    assert (events.incident_label, events.quiet_day) == ("complaint", dt.date(2026, 6, 5))
+
+
+def test_the_incident_is_two_days_of_complaints_on_one_channel(story):
+    events, dataset = story
+    pairs = dataset.messages_by_pair()
+    incident = pairs[events.incident_workspace_id, events.incident_channel_id]
+    complaints = per_day(incident, lambda m: "complaint" in m["labels"])
+    assert complaints == [5, 5, 4, 3, 3, 2, 5, 5, 8, 45, 39, 2, 1, 2]
+    for pair, messages in pairs.items():
+        if pair != (events.incident_workspace_id, events.incident_channel_id):
+            assert max(per_day(messages, lambda m: "complaint" in m["labels"])) < 12, pair
+
+
+def test_the_quiet_channel_has_no_messages_that_day_only(story):
+    events, dataset = story
+    for pair, messages in dataset.messages_by_pair().items():
+        counts = per_day(messages)
+        if pair == (events.quiet_workspace_id, events.quiet_channel_id):
+            assert counts[4] == 0  # 2026-06-05
+            assert min(counts[:4] + counts[5:]) > 0
+        else:
+            assert min(counts) > 0, pair
+
+
+def test_weekends_are_quiet_and_the_volume_grows(story):
+    _, dataset = story
+    totals = per_day(dataset.messages)
+    assert totals == [221, 235, 245, 246, 169, 125, 125, 232, 251, 272, 250, 229, 133, 122]
+    weekends = [totals[day] for day in (5, 6, 12, 13)]  # June 6-7 and 13-14
+    weekdays = [count for day, count in enumerate(totals) if day not in (5, 6, 12, 13)]
+    assert max(weekends) < min(weekdays)
+    assert sum(totals[7:12]) > sum(totals[:5])
+
+
+def test_a_fifth_of_labeled_messages_get_their_labels_a_day_late(story):
+    _, dataset = story
+    labeled = [m for m in dataset.messages if m["labels"] or m["customLabelIds"]]
+    late = [m for m in dataset.messages if "labeledAt" in m]
+    assert (len(dataset.messages), len(labeled), len(late)) == (2855, 1927, 388)
+    assert all(m["labeledAt"] == m["timestamp"] + DAY_MS for m in late)
+    assert all(m["labels"] or m["customLabelIds"] for m in late)
+    assert all(list(m)[2:] == [*ITEM_FIELDS, "labeledAt"] for m in late)
+
+
+def test_a_story_needs_a_week(tmp_path):
+    with pytest.raises(ValueError, match="a story needs at least 7 days"):
+        generate_dataset(tmp_path, start=START, days=6, story=True)
