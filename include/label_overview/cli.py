@@ -50,11 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="per channel: landed, fresh, published, failing? (exit 1 if any is not)"
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    # Listed for --help only: _parse hands everything after `mf` to mf untouched (argparse
+    # would take mf's options for its own).
+    commands.add_parser(
+        "mf",
+        help="MetricFlow's mf on the read copy: `label-overview mf query --metrics label_rate …`",
+        add_help=False,
+    )
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mf"]:  # mf's own arguments, passed on untouched
+        return argparse.Namespace(command="mf", arguments=argv[1:])
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -76,6 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _report(args)
     if args.command == "status":
         return _status(args)
+    if args.command == "mf":
+        return _mf(args)
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -89,6 +106,13 @@ def _status(args: argparse.Namespace) -> int:
     statuses = status.pair_statuses(Settings.from_env(), now)
     print(status.as_json(statuses, now) if args.json else status.render(statuses))
     return 0 if statuses and all(s.healthy for s in statuses) else 1
+
+
+def _mf(args: argparse.Namespace) -> int:
+    from label_overview.metrics import run_mf
+    from label_overview.settings import Settings
+
+    return run_mf(Settings.from_env(), args.arguments)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+READ_COPY_FILE = "warehouse.read.duckdb"
 LANDING_DIR = "landing"
 MANIFEST_NAME = "manifest.json"
 
@@ -39,7 +40,7 @@ class DataRoot:
     @property
     def read_copy(self) -> Path:
         """The copy of the last complete build that analysts open while runs write."""
-        return self.home / "warehouse.read.duckdb"
+        return self.home / READ_COPY_FILE
 
     @property
     def parquet(self) -> Path:
@@ -52,12 +53,19 @@ class DataRoot:
         return self.home / ".warehouse.lock"
 
     @property
+    def dbt_home(self) -> Path:
+        """dbt's folder: ``target/`` and ``logs/``. MetricFlow's ``mf`` takes it for the dbt
+        project's folder, since it reads the semantic manifest from ``<project>/target/`` only
+        and logs to ``<project>/logs/`` (``metrics.py``)."""
+        return self.home / "dbt"
+
+    @property
     def dbt_target(self) -> Path:
-        return self.home / "dbt" / "target"
+        return self.dbt_home / "target"
 
     @property
     def dbt_logs(self) -> Path:
-        return self.home / "dbt" / "logs"
+        return self.dbt_home / "logs"
 
     def manifest(self, workspace_id: str) -> Path:
         return self.snapshots / workspace_id / MANIFEST_NAME
@@ -67,5 +75,6 @@ class DataRoot:
         """What dbt, running in the data root, needs to find its files."""
         return {
             "LABEL_OVERVIEW_WAREHOUSE_FILE": WAREHOUSE_FILE,
+            "LABEL_OVERVIEW_READ_COPY_FILE": READ_COPY_FILE,
             "LABEL_OVERVIEW_LANDING_DIR": LANDING_DIR,
         }

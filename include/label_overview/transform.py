@@ -114,7 +114,7 @@ def _dbt_subprocess(
     completed = subprocess.run(
         [_dbt_executable(), *arguments, *_dbt_paths(settings)],
         cwd=settings.home,  # dbt finds the warehouse and the landing relative to the data root
-        env=_dbt_env(settings, window),
+        env=dbt_env(settings, window),
         capture_output=True,
         text=True,
         preexec_fn=_die_with_parent,
@@ -208,8 +208,10 @@ def _dbt_paths(settings: Settings) -> list[str]:
     ]
 
 
-def _dbt_env(settings: Settings, window: Window | None) -> dict[str, str]:
-    # The API secret is not dbt's business: pass only what it needs.
+def dbt_env(settings: Settings, window: Window | None = None) -> dict[str, str]:
+    """The environment of a dbt process (or MetricFlow's, which runs dbt's adapter) in the data
+    root, for ``window`` (None: every landed day): the process's own, without the API's
+    secrets, plus the names of the data root's files."""
     env = {
         k: v
         for k, v in os.environ.items()

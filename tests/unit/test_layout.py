@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from label_overview.layout import LANDING_DIR, WAREHOUSE_FILE, DataRoot
+from label_overview.layout import LANDING_DIR, READ_COPY_FILE, WAREHOUSE_FILE, DataRoot
 from label_overview.transform import DBT_PROJECT_DIR
 
 
@@ -22,9 +22,11 @@ def test_dbt_falls_back_to_the_names_the_pipeline_hands_it():
     profile = DBT_PROJECT_DIR / "profiles.yml"
     macro = DBT_PROJECT_DIR / "macros" / "read_landing.sql"
     assert dbt_default(profile, "LABEL_OVERVIEW_WAREHOUSE_FILE") == WAREHOUSE_FILE
+    assert dbt_default(profile, "LABEL_OVERVIEW_READ_COPY_FILE") == READ_COPY_FILE
     assert dbt_default(macro, "LABEL_OVERVIEW_LANDING_DIR") == LANDING_DIR
     assert env == {
         "LABEL_OVERVIEW_WAREHOUSE_FILE": "warehouse.duckdb",
+        "LABEL_OVERVIEW_READ_COPY_FILE": "warehouse.read.duckdb",
         "LABEL_OVERVIEW_LANDING_DIR": "landing",
     }
 
@@ -38,7 +40,8 @@ def test_every_place_lies_in_the_data_root():
         Path("/srv/lo/warehouse.read.duckdb"),
         Path("/srv/lo/.warehouse.lock"),
     ]
-    assert (root.dbt_target, root.dbt_logs) == (
+    assert (root.dbt_home, root.dbt_target, root.dbt_logs) == (
+        Path("/srv/lo/dbt"),
         Path("/srv/lo/dbt/target"),
         Path("/srv/lo/dbt/logs"),
     )
