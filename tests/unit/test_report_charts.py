@@ -1,0 +1,152 @@
+"""The report's charts from small documents: colours, partial weeks, panels, and a page that
+no label name can break out of. Charts are rendered to SVG offline (vl-convert) and read
+back, so what is checked is what is drawn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import vl_convert
+
+from dynamo_emulator.reference import compute_label_overview
+from label_overview.report import page
+from label_overview.report_charts import (
+    PALETTE,
+    VEGA_LITE_VERSION,
+    chart_spec,
+    label_colors,
+    panel_rows,
+)
+from label_overview.windows import Window
+
+W, M = "ws_fixed", "FB_PAGE_100000000000001"
+# Wednesday 3 June to Wednesday 17 June: five days of the first ISO week, all of the second,
+# three of the third.
+WINDOW = Window.parse("2026-06-03", "2026-06-17")
+CUSTOM = {
+    "cl_refund": {"name": "Refund </script><!-- request", "color": "#ff8800"},
+    "cl_bad": {"name": "Bad colour", "color": "red;background:url(https://example.com/x)"},
+}
+
+
+def at(day: str) -> int:
+    return int(dt.datetime.fromisoformat(f"{day}T12:00:00+00:00").timestamp() * 1000)
+
+
+def message(conversation: str, day: str, labels=(), custom=()) -> dict:
+    return {
+        "workspaceId": W,
+        "mediumId": M,
+        "timestamp": at(day),
+        "date": "",
+        "conversationId": conversation,
+        "userName": "x",
+        "kind": "text",
+        "source": "messenger",
+        "labels": list(labels),
+        "customLabelIds": list(custom),
+        "text": "x",
+    }
+
+
+# Ranks: cl_refund 4, question 3, cl_gone 2 (no metadata), cl_bad 2, frustrated 1.
+MESSAGES = [
+    message("c1", "2026-06-03", ["question"], ["cl_refund"]),
+    message("c2", "2026-06-04", ["question"], ["cl_refund", "cl_gone"]),
+    message("c2", "2026-06-09", ["question"], ["cl_refund", "cl_bad"]),
+    message("c3", "2026-06-10", [], ["cl_refund", "cl_gone"]),
+    message("c3", "2026-06-16", ["frustrated"], ["cl_bad"]),
+    message("c4", "2026-06-17"),  # unlabeled: activity only
+]
+
+
+def document(group_by: str, messages=MESSAGES) -> dict:
+    return compute_label_overview(
+        messages,
+        workspace_id=W,
+        medium_id=M,
+        window=WINDOW,
+        group_by=group_by,
+        custom_labels=CUSTOM,
+    )
+
+
+def rendered(spec: dict) -> str:
+    return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
+
+
+def test_custom_labels_keep_their_colour_and_the_others_take_the_palette_in_rank_order():
+    assert label_colors(document("day")) == {
+        "cl_refund": "#ff8800",
+        "question": PALETTE[0],
+        "cl_bad": PALETTE[1],  # not a hex code: never copied into the page
+        "cl_gone": PALETTE[2],
+        "frustrated": PALETTE[3],
+    }
+
+
+def test_each_panel_draws_its_label_in_its_colour():
+    week = document("week")
+    colors = label_colors(week)
+    svg = rendered(chart_spec(week, colors))
+    lines = re.findall(r'aria-roledescription="line mark"[^>]*stroke="([^"]+)"', svg)
+    assert lines == list(colors.values())
+    assert svg.count('class="mark-group role-scope cell"') == 1
+    assert svg.count(">partial week</text>") == len(colors) * 2
+
+
+def test_partial_weeks_are_the_clipped_first_and_last():
+    rows = panel_rows(document("week"), ["question"])
+    assert [(row["bucket"], row["partial"], row["period"]) for row in rows] == [
+        (
+            "2026-06-01",
+            True,
+            "ISO week 23, from Mon 1 Jun 2026 (partial: 5 of 7 days in the window)",
+        ),
+        ("2026-06-08", False, "ISO week 24, from Mon 8 Jun 2026"),
+        (
+            "2026-06-15",
+            True,
+            "ISO week 25, from Mon 15 Jun 2026 (partial: 3 of 7 days in the window)",
+        ),
+    ]
+    assert [(row["messages"], row["conversations"], row["userMessages"]) for row in rows] == [
+        (2, 2, 2),
+        (1, 1, 2),
+        (0, 0, 2),
+    ]
+    assert not any(row["partial"] for row in panel_rows(document("day"), ["question"]))
+
+
+def test_a_day_without_user_messages_has_no_rate():
+    rows = panel_rows(document("day"), ["question"])
+    assert [row["rate"] for row in rows if row["bucket"] in ("2026-06-03", "2026-06-05")] == [
+        1.0,
+        None,
+    ]
+
+
+def test_a_window_without_labels_shows_the_baseline_alone():
+    day = document("day", [message("c9", "2026-06-05")])
+    assert label_colors(day) == {}
+    svg = rendered(chart_spec(day, {}))
+    assert "No message carries a label in this window" in svg
+    assert 'aria-roledescription="line mark"' not in svg
+    assert len(re.findall(r'aria-roledescription="bar"', svg)) == 15
+
+
+def test_no_label_name_can_end_the_pages_scripts():
+    by_group = {g: document(g) for g in ("day", "week")}
+    colors = label_colors(by_group["day"])
+    specs = {g: chart_spec(by_group[g], colors) for g in by_group}
+    html = page(W, M, WINDOW, by_group, specs, colors)
+    assert "</script><!--" not in html
+    assert "background:red" not in html  # the table's swatch: the palette's colour instead
+    assert f'style="background:{PALETTE[1]}"' in html
+    for group_by in by_group:
+        embedded = re.search(
+            rf'<script type="application/json" id="overview-{group_by}">(.*?)</script>', html
+        )
+        assert json.loads(embedded[1]) == by_group[group_by]
