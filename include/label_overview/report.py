@@ -1,11 +1,13 @@
-"""The label trend report: one self-contained HTML page and two PNG charts per channel.
+"""The label trend report: one self-contained HTML page per channel, and PNG charts on request.
 
 Charts are drawn from the same documents as the snapshots (``label_overview_documents``), so
 their numbers are the snapshot's: for each top label, its share of user messages per day and
 per ISO week over the activity baseline, custom labels in their own colours, partial weeks
 marked (``report_charts``). The page embeds its documents and the charts' Vega-Lite specs as
 JSON, with Vega, Vega-Lite and vega-embed inlined: it opens from a file, offline, and loads
-nothing. The PNGs are the same specs rendered by vl-convert, for mail and slides.
+nothing. The PNGs are the same specs rendered by vl-convert, for mail and slides; only
+``label-overview report`` renders them: at 0.5 s a chart they would cost a run's publish
+more than its snapshots (README, "The label trend report").
 """
 
 from __future__ import annotations
@@ -58,13 +60,18 @@ def build_reports(
     workspace_id: str,
     window: Window,
     channel_ids: Iterable[str] | None = None,
+    *,
+    cache: Path,
+    pngs: bool = False,
 ) -> list[ChannelReport]:
     """The report of every channel of a workspace (or of ``channel_ids``) for a window of at
-    most 31 days."""
+    most 31 days; ``cache`` keeps the charting JavaScript (``DataRoot.cache``), and ``pngs``
+    asks for the charts as PNG too."""
     pairs = warehouse_pairs(connection, [workspace_id])
     if channel_ids is not None:
         pairs = [pair for pair in pairs if pair[1] in set(channel_ids)]
     documents = label_overview_documents(connection, pairs, window)
+    javascript = report_charts.javascript_bundle(cache)
     reports = []
     for _, channel_id in pairs:
         by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}
@@ -73,8 +80,8 @@ def build_reports(
         reports.append(
             ChannelReport(
                 channel_id,
-                page(workspace_id, channel_id, window, by_group, specs, colors),
-                {g: report_charts.png(specs[g]) for g in GROUP_BYS},
+                page(workspace_id, channel_id, window, by_group, specs, colors, javascript),
+                {g: report_charts.png(specs[g]) for g in GROUP_BYS} if pngs else {},
             )
         )
     return reports
@@ -83,16 +90,21 @@ def build_reports(
 def write_reports(
     snapshots_dir: Path, workspace_id: str, reports: list[ChannelReport]
 ) -> list[Path]:
-    """Write each channel's page and charts under exports/<workspace>/<channel>/report/."""
+    """Write each channel's page and charts under exports/<workspace>/<channel>/report/; a
+    page written without charts removes the PNGs of an older page, which would disagree."""
     written = []
     for report in reports:
         folder = snapshots_dir / safe_id(workspace_id, what="workspace id")
         folder = folder / safe_id(report.channel_id, what="channel id") / "report"
         write_atomic(folder / "label-trends.html", report.html.encode())
         written.append(folder / "label-trends.html")
-        for group_by, png in report.pngs.items():
-            write_atomic(folder / f"label-trends-{group_by}.png", png)
-            written.append(folder / f"label-trends-{group_by}.png")
+        for group_by in GROUP_BYS:
+            path = folder / f"label-trends-{group_by}.png"
+            if group_by in report.pngs:
+                write_atomic(path, report.pngs[group_by])
+                written.append(path)
+            else:
+                path.unlink(missing_ok=True)
     return written
 
 
@@ -109,6 +121,7 @@ def page(
     by_group: dict[str, dict[str, Any]],
     specs: dict[str, dict[str, Any]],
     colors: dict[str, str],
+    javascript: str,
 ) -> str:
     """The whole page: top labels, the charts, and the documents they were drawn from."""
     day = by_group["day"]
@@ -121,8 +134,8 @@ def page(
     )
     sections = "".join(
         f'<section class="group" data-group-by="{g}"><h2>By {g}</h2><div class="chart"></div>'
-        f"<noscript>The chart needs JavaScript: label-trends-{g}.png beside this page is the"
-        " same chart.</noscript>"
+        "<noscript>The charts need JavaScript; `label-overview report` also renders them as"
+        f" PNG (label-trends-{g}.png).</noscript>"
         f'<script type="application/json" id="overview-{g}">{script_json(by_group[g])}</script>'
         f'<script type="application/json" id="spec-{g}">{script_json(specs[g])}</script>'
         "</section>"
@@ -149,7 +162,7 @@ marked "partial week". Hover a point or a bar for its numbers.</p>
 <h2>Top labels</h2>
 <table><tr><th>label</th><th>messages</th><th>conversations</th></tr>{rows}</table>
 {sections}
-<script>{report_charts.javascript_bundle()}</script>
+<script>{javascript}</script>
 <script>{EMBED_CHARTS}</script>
 </body></html>
 """

@@ -14,9 +14,11 @@ The same spec becomes the PNG (vl-convert, offline) and the page's interactive c
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
+from pathlib import Path
 from typing import Any
+
+from label_overview.files import write_atomic
 
 TOP_LABELS = 6
 # Built-in labels take these in rank order; custom labels keep the colour set in Dynamo.
@@ -181,9 +183,10 @@ def chart_spec(document: dict[str, Any], colors: dict[str, str]) -> dict[str, An
         .properties(title=_title(document))
         .configure_view(stroke=None)
     )
-    # The rows join the spec after altair has validated it: altair would copy them at every
-    # step of building the chart.
-    spec = chart.to_dict()
+    # Every spec has the same structure, so validating each against Vega-Lite's schema (0.15 s
+    # a chart) would only repeat tests/unit/test_report_charts.py. The rows join the spec
+    # afterwards: altair would copy them at every step of building the chart.
+    spec = chart.to_dict(validate=False)
     del spec["$schema"]
     spec["datasets"] = {"panels": rows}
     return spec
@@ -287,10 +290,18 @@ def png(spec: dict[str, Any]) -> bytes:
     return vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=1.5)
 
 
-@functools.cache
-def javascript_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed in one script, for a page that loads nothing; bundled
-    once per process (it takes seconds)."""
+def javascript_bundle(cache: Path) -> str:
+    """Vega, Vega-Lite and vega-embed in one script, for a page that loads nothing.
+
+    Bundling takes seconds and gives the same bytes for a vl-convert release, so the bundle is
+    kept in ``cache`` under a name holding both versions, and a new release makes a new one.
+    """
     import vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    path = cache / f"vega-bundle-{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+        write_atomic(path, bundle.encode())
+        return bundle

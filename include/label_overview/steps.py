@@ -296,7 +296,10 @@ def _publish(
             published_at=published_at,
             written=written,
         )
-        reports = build_reports(connection, workspace_id, window, [m for _, m in complete])
+        channel_ids = [channel_id for _, channel_id in complete]
+        reports = build_reports(
+            connection, workspace_id, window, channel_ids, cache=settings.root.cache
+        )
         write_reports(settings.root.snapshots, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)

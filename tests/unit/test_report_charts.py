@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import re
 
+import altair
+import jsonschema
 import vl_convert
 
 from dynamo_emulator.reference import compute_label_overview
@@ -16,6 +18,7 @@ from label_overview.report_charts import (
     PALETTE,
     VEGA_LITE_VERSION,
     chart_spec,
+    javascript_bundle,
     label_colors,
     panel_rows,
 )
@@ -141,7 +144,7 @@ def test_no_label_name_can_end_the_pages_scripts():
     by_group = {g: document(g) for g in ("day", "week")}
     colors = label_colors(by_group["day"])
     specs = {g: chart_spec(by_group[g], colors) for g in by_group}
-    html = page(W, M, WINDOW, by_group, specs, colors)
+    html = page(W, M, WINDOW, by_group, specs, colors, "/* the bundle */")
     assert "</script><!--" not in html
     assert "background:red" not in html  # the table's swatch: the palette's colour instead
     assert f'style="background:{PALETTE[1]}"' in html
@@ -150,3 +153,21 @@ def test_no_label_name_can_end_the_pages_scripts():
             rf'<script type="application/json" id="overview-{group_by}">(.*?)</script>', html
         )
         assert json.loads(embedded[1]) == by_group[group_by]
+
+
+def test_every_spec_is_valid_vega_lite():
+    # chart_spec skips altair's validation (the same structure every time): it is checked here.
+    schema = altair.load_schema()
+    for group_by in ("day", "week"):
+        labeled = document(group_by)
+        jsonschema.validate(chart_spec(labeled, label_colors(labeled)), schema)
+    jsonschema.validate(chart_spec(document("day", [message("c9", "2026-06-05")]), {}), schema)
+
+
+def test_the_charting_javascript_is_bundled_once_per_release(tmp_path):
+    bundle = javascript_bundle(tmp_path)
+    kept = tmp_path / f"vega-bundle-{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
+    assert list(tmp_path.iterdir()) == [kept]
+    assert kept.read_text() == bundle and "vegaEmbed" in bundle
+    kept.write_text("/* kept */")
+    assert javascript_bundle(tmp_path) == "/* kept */"
