@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from dynamo_emulator.dataset import Dataset
 from label_overview import steps
 from label_overview.dynamo.client import DynamoClient
 from label_overview.metrics import semantic_manifest_path
@@ -29,7 +30,26 @@ PAIR_KEY = ["workspace", "channel"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, dataset_dir, dataset):
+def dataset(tmp_path_factory):
+    """The demo's kind of data (its generator's story, its seed), three weeks of it: label
+    mix, weekends, growth, the incident, the quiet day and late labels (all arrived here)."""
+    from dynamo_emulator.generate import generate_dataset
+
+    directory = tmp_path_factory.mktemp("story")
+    generate_dataset(
+        directory,
+        seed=7,
+        start=DATA_START,
+        days=DATA_DAYS,
+        workspaces=2,
+        messages_per_day=40,
+        story=True,
+    )
+    return Dataset.load(directory)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, dataset):
     """Every generated day pulled from the emulator and built by the run's steps (plan,
     extract, build); the emulator keeps running for its answers. Nothing is published: the
     metrics read the warehouse, and the API's answers, which the snapshots equal byte for byte
@@ -37,7 +57,7 @@ def built(tmp_path_factory, dataset_dir, dataset):
     from dynamo_emulator.server import running_emulator
 
     home = tmp_path_factory.mktemp("home")
-    with running_emulator(dataset_dir) as emulator:
+    with running_emulator(dataset) as emulator:
         settings = Settings.from_env(pipeline_env(emulator, dataset, home))
         run_id = new_run_id()
         plan = steps.plan(settings, Window(DATA_START, LAST_DAY), run_id=run_id)

@@ -381,9 +381,18 @@ def test_status_is_healthy_after_a_run_and_names_what_breaks_it(built, dataset, 
     ]
 
 
-def test_the_read_copy_opens_in_the_duckdb_cli_of_the_index(built):
-    # The CLI analysts install (duckdb-cli 1.5.6) cannot read the 2.0 warehouse itself.
-    duckdb_cli = Path(sys.executable).with_name("duckdb")
+def test_the_read_copy_opens_in_the_duckdb_cli_of_the_index(built, tmp_path):
+    # The newest CLI the package index holds, installed as an analyst would, beside the
+    # project: 1.5.6 today, which cannot read the 2.0 warehouse itself.
+    uv = Path(sys.executable).with_name("uv")
+    subprocess.run([str(uv), "venv", "-q", str(tmp_path / "analyst")], check=True, timeout=60)
+    analyst_python = tmp_path / "analyst" / "bin" / "python"
+    subprocess.run(
+        [str(uv), "pip", "install", "-q", "--python", str(analyst_python), "duckdb-cli"],
+        check=True,
+        timeout=300,
+    )
+    duckdb_cli = analyst_python.with_name("duckdb")
     home = built["home"]
     query = "select count(*) from marts.fct_user_messages"
 
