@@ -11,6 +11,10 @@ import duckdb
 
 from label_overview.layout import DataRoot
 
+# DuckDB fetches a missing extension from the internet when a query needs one (httpfs for a
+# URL): a pipeline's connections never do. Every extension the project uses is built in.
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
 
 class WarehouseError(RuntimeError):
     """The warehouse is missing, not built yet, or busy."""
@@ -33,7 +37,7 @@ def write_read_copy(root: DataRoot, storage_version: str) -> None:
     temp = root.read_copy.with_name(f".{root.read_copy.name}.tmp")
     for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # a killed copy's
         leftover.unlink(missing_ok=True)
-    with duckdb.connect() as connection:
+    with duckdb.connect(config=OFFLINE) as connection:
         connection.execute(f"attach {_literal(root.warehouse)} as warehouse (read_only)")
         connection.execute(
             f"attach {_literal(temp)} as read_copy (storage_version {_literal(storage_version)})"
@@ -58,7 +62,7 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; raises WarehouseError with one clear line when it cannot open."""
     require_warehouse(path)
     try:
-        connection = duckdb.connect(str(path), read_only=True)
+        connection = duckdb.connect(str(path), read_only=True, config=OFFLINE)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusyError(
