@@ -20,7 +20,7 @@ from label_overview.dynamo.client import DynamoClient
 from label_overview.metrics import semantic_manifest_path
 from label_overview.pipeline import new_run_id
 from label_overview.settings import Settings
-from label_overview.warehouse import read_only
+from label_overview.warehouse import OFFLINE, read_only
 from label_overview.windows import GROUP_BYS, Window
 from tests.conftest import DATA_DAYS, DATA_START, cli, pipeline_env
 
@@ -205,9 +205,10 @@ def test_mf_query_answers_the_label_rate_of_churn_risk_per_week_from_the_read_co
     out = tmp_path / "churn_risk.csv"
     env = {**os.environ, "LABEL_OVERVIEW_HOME": str(home)}
     # A writer holds the warehouse and a reader the read copy: mf opens neither for writing.
+    # (With the package's configuration: this process may hold the read copy open already.)
     with (
-        duckdb.connect(str(home / "warehouse.duckdb")),
-        duckdb.connect(str(home / "warehouse.read.duckdb"), read_only=True),
+        duckdb.connect(str(home / "warehouse.duckdb"), config=OFFLINE),
+        duckdb.connect(str(home / "warehouse.read.duckdb"), read_only=True, config=OFFLINE),
     ):
         result = cli(
             env,
