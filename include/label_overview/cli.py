@@ -169,9 +169,7 @@ def _report(args: argparse.Namespace) -> int:
         )
         window.check(MAX_WINDOW_DAYS)
         require_landed(connection, warehouse_pairs(connection, [args.workspace]), window)
-        reports = build_reports(
-            connection, args.workspace, window, cache=settings.root.cache, pngs=True
-        )
+        reports = build_reports(connection, args.workspace, window, pngs=True)
     out = Path(args.out) if args.out else settings.root.snapshots
     for path in write_reports(out, args.workspace, reports):
         print(path)

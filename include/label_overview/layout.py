@@ -48,12 +48,6 @@ class DataRoot:
         return self.home / "parquet"
 
     @property
-    def cache(self) -> Path:
-        """Derived files that are slow to make and the same for every run (the report's
-        charting JavaScript); safe to delete."""
-        return self.home / "cache"
-
-    @property
     def lock(self) -> Path:
         """The advisory lock of the warehouse's one writer (``locking.py``)."""
         return self.home / ".warehouse.lock"

@@ -61,17 +61,15 @@ def build_reports(
     window: Window,
     channel_ids: Iterable[str] | None = None,
     *,
-    cache: Path,
     pngs: bool = False,
 ) -> list[ChannelReport]:
     """The report of every channel of a workspace (or of ``channel_ids``) for a window of at
-    most 31 days; ``cache`` keeps the charting JavaScript (``DataRoot.cache``), and ``pngs``
-    asks for the charts as PNG too."""
+    most 31 days; ``pngs`` asks for the charts as PNG too."""
     pairs = warehouse_pairs(connection, [workspace_id])
     if channel_ids is not None:
         pairs = [pair for pair in pairs if pair[1] in set(channel_ids)]
     documents = label_overview_documents(connection, pairs, window)
-    javascript = report_charts.javascript_bundle(cache)
+    javascript = report_charts.javascript_bundle(report_charts.cache_dir())
     reports = []
     for _, channel_id in pairs:
         by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}

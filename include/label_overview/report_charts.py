@@ -13,7 +13,9 @@ The same spec becomes the PNG (vl-convert, offline) and the page's interactive c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -290,18 +292,30 @@ def png(spec: dict[str, Any]) -> bytes:
     return vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=1.5)
 
 
+def cache_dir() -> Path:
+    """Where the bundle is kept: the user's cache folder ($XDG_CACHE_HOME, else ~/.cache).
+
+    The bundle depends on the installed vl-convert, not on any data, so every data root of a
+    host shares one (a data root of its own would bundle again for every new one).
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "label-overview"
+
+
 def javascript_bundle(cache: Path) -> str:
     """Vega, Vega-Lite and vega-embed in one script, for a page that loads nothing.
 
     Bundling takes seconds and gives the same bytes for a vl-convert release, so the bundle is
     kept in ``cache`` under a name holding both versions, and a new release makes a new one.
+    A cache that cannot be written only costs the next page the same seconds.
     """
     import vl_convert
 
     path = cache / f"vega-bundle-{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except OSError:  # not there yet, or a cache folder that cannot be used
         bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
-        write_atomic(path, bundle.encode())
+        with contextlib.suppress(OSError):
+            write_atomic(path, bundle.encode())
         return bundle

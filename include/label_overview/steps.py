@@ -297,9 +297,7 @@ def _publish(
             written=written,
         )
         channel_ids = [channel_id for _, channel_id in complete]
-        reports = build_reports(
-            connection, workspace_id, window, channel_ids, cache=settings.root.cache
-        )
+        reports = build_reports(connection, workspace_id, window, channel_ids)
         write_reports(settings.root.snapshots, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)

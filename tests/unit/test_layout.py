@@ -46,7 +46,6 @@ def test_every_place_lies_in_the_data_root():
         Path("/srv/lo/dbt/logs"),
     )
     assert root.manifest("ws_a") == Path("/srv/lo/exports/ws_a/manifest.json")
-    assert root.cache == Path("/srv/lo/cache")
 
 
 def test_a_read_copy_storage_version_that_is_not_one_is_refused_in_one_line():

@@ -17,6 +17,7 @@ from label_overview.report import page
 from label_overview.report_charts import (
     PALETTE,
     VEGA_LITE_VERSION,
+    cache_dir,
     chart_spec,
     javascript_bundle,
     label_colors,
@@ -164,10 +165,15 @@ def test_every_spec_is_valid_vega_lite():
     jsonschema.validate(chart_spec(document("day", [message("c9", "2026-06-05")]), {}), schema)
 
 
-def test_the_charting_javascript_is_bundled_once_per_release(tmp_path):
-    bundle = javascript_bundle(tmp_path)
-    kept = tmp_path / f"vega-bundle-{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
-    assert list(tmp_path.iterdir()) == [kept]
+def test_the_charting_javascript_is_bundled_once_per_release(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "label-overview"
+    bundle = javascript_bundle(cache_dir())
+    kept = cache_dir() / f"vega-bundle-{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
+    assert list(cache_dir().iterdir()) == [kept]
     assert kept.read_text() == bundle and "vegaEmbed" in bundle
     kept.write_text("/* kept */")
-    assert javascript_bundle(tmp_path) == "/* kept */"
+    assert javascript_bundle(cache_dir()) == "/* kept */"
+    # A cache that cannot be a folder (here a file stands in its way) only costs the bundling.
+    (tmp_path / "a file").write_text("")
+    assert javascript_bundle(tmp_path / "a file" / "cache") == bundle
