@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -164,7 +165,7 @@ def what_it_shows(connection, dataset: Dataset, story: Story) -> list[str]:
             "label": story.incident_label,
         },
     ).fetchall()
-    usual = sorted(count for day, count in spike if day not in story.incident_days)
+    usual = [count for day, count in spike if day not in story.incident_days]
     during = [count for day, count in spike if day in story.incident_days]
     quiet = connection.execute(
         """
@@ -183,7 +184,7 @@ def what_it_shows(connection, dataset: Dataset, story: Story) -> list[str]:
     lines = [
         f"  Incident: {story.incident_label} on {story.incident_channel_id}:"
         f" {' and '.join(map(str, during))} messages on {first} and {last},"
-        f" against a median of {usual[len(usual) // 2]} a day on its other days.",
+        f" against a median of {statistics.median_high(usual)} a day on its other days.",
     ]
     lines += [
         f"  Quiet channel: {story.quiet_channel_id} on {day}: {messages} user messages against"
@@ -192,11 +193,11 @@ def what_it_shows(connection, dataset: Dataset, story: Story) -> list[str]:
     ]
     arrived = _labeled_by_day(dataset)
     complete = [day for day, count in arrived.items() if labeled.get(day) == count]
-    waiting = {day: count - labeled.get(day, 0) for day, count in arrived.items()}
     last_day = max(arrived)
+    waiting = arrived[last_day] - labeled.get(last_day, 0)
     lines.append(
         f"  Late labels: {len(complete)} of {len(arrived)} days hold every label the API has"
-        f" today; {last_day} still waits for {waiting[last_day]} labeled messages whose labels"
+        f" today; {last_day} still waits for {waiting} labeled messages whose labels"
         " arrive the next day (the next run's lookback re-pulls the day)."
     )
     return lines
