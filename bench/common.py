@@ -10,9 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from dynamo_emulator.generate import generate_dataset
 from label_overview import landing
 from label_overview.files import write_atomic
+from label_overview.warehouse import OFFLINE
 from label_overview.windows import day_of_ms
 
 PROFILE = os.environ.get("BENCH", "quick")
@@ -43,8 +46,12 @@ def land_generated(
     per_day: int,
     start: dt.date = START,
     seed: int = 1,
+    jsonl_twin: Path | None = None,
 ) -> int:
-    """Generate a dataset and land its messages as the extract step would (no API round trip).
+    """Generate a dataset and land its messages as the extract step would (no API round trip):
+    a Parquet partition per workspace × channel × day, written by the landing's own writer.
+    ``jsonl_twin``: also land the same partitions as JSON lines there, as releases before the
+    columnar landing did (the bench's JSONL figures).
 
     The generator writes each workspace × channel's days in order, so partitions are
     contiguous runs of lines: streamed, never held in memory.
@@ -66,9 +73,15 @@ def land_generated(
         if current is not None:
             workspace, medium, day = current
             path = landing.message_partition_path(home / "landing", workspace, medium, day)
-            write_atomic(path, b"".join(lines))
+            landing.write_message_partition(connection, path, b"".join(lines))
+            if jsonl_twin is not None:
+                twin = landing.message_partition_path(jsonl_twin, workspace, medium, day)
+                write_atomic(twin.with_name(landing.JSONL_MESSAGES_FILE), b"".join(lines))
 
-    with (dataset / "messages.jsonl").open("rb") as source:
+    with (
+        (dataset / "messages.jsonl").open("rb") as source,
+        duckdb.connect(config=OFFLINE) as connection,
+    ):
         for line in source:
             workspace, medium = (g.decode() for g in _WORKSPACE.search(line).groups())
             day = day_of_ms(int(_TIMESTAMP.search(line)[1]))
@@ -80,9 +93,14 @@ def land_generated(
             item = _PERSONAL.sub(b"", line).rstrip(b"\n")
             lines.append(b'%s,"_line":%d}\n' % (item[:-1], len(lines) + 1))
             count += 1
-    flush()
+        flush()
     _land_reference(dataset, home)
     return count
+
+
+def landed_bytes(landing_dir: Path, file_name: str = landing.MESSAGES_FILE) -> int:
+    """The bytes of every message partition named ``file_name`` under ``landing_dir``."""
+    return sum(p.stat().st_size for p in landing_dir.glob(f"vip_messages/*/*/*/{file_name}"))
 
 
 def _land_reference(dataset: Path, home: Path) -> None:

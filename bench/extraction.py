@@ -55,7 +55,7 @@ def bare_loop(
     base_url: str, dataset: Dataset, pair: Pair, window: Window, parse=httpx.Response.json
 ) -> int:
     """Fetch every page and parse its JSON (httpx's own parser unless told): no checks, no tie
-    handling, no writes."""
+    handling, no writes (the client's extract lands Parquet partitions)."""
     key = dataset.api_keys[0]
     params = {
         "workspaceId": pair.workspace_id,
@@ -120,7 +120,7 @@ def extraction_overhead(work: Path) -> dict:
         "client_s": round(client, 2),
         "bare_httpx_s": round(bare, 2),
         "ratio": round(client / bare, 2),
-        "target_ratio": 1.3,
+        "target_ratio": 1.2,
         "bare_httpx_orjson_s": round(bare_orjson, 2),
         "ratio_to_orjson_loop": round(client / bare_orjson, 2),
     }

@@ -1,9 +1,10 @@
 {#-
     The landing files of one source table, typed by the columns its YAML declares.
 
-    Sources carry `meta.landing_glob` (relative to the landing folder) and
-    `meta.hive_types`; read_json needs at least one file, so before the first landing (or in
-    a mode that lands nothing for this table) the relation is an empty, typed select.
+    Sources carry `meta.landing_glob` (relative to the landing folder), `meta.hive_types` and,
+    for Parquet files, `meta.landing_format: parquet` (else JSON lines). The readers need at
+    least one file, so before the first landing (or in a mode that lands nothing for this
+    table) the relation is an empty, typed select.
 -#}
 {% macro read_landing(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
@@ -13,27 +14,9 @@
         {%- set node = landing_source_node(source_name, table_name) -%}
         {%- set pattern = landing_pattern(node) -%}
         {%- set hive_types = node.meta.get('hive_types', {}) -%}
-        {%- set file_columns = [] -%}
-        {%- for column in node.columns.values() if column.name not in hive_types -%}
-            {%- do file_columns.append("'" ~ column.name ~ "': '" ~ column.data_type ~ "'") -%}
-        {%- endfor -%}
+        {%- set file_columns = node.columns.values() | rejectattr('name', 'in', hive_types) | list -%}
         {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
-        {%- if found > 0 -%}
-            read_json(
-                '{{ pattern }}',
-                format = 'newline_delimited',
-                columns = { {{ file_columns | join(', ') }} },
-                {%- if hive_types %}
-                hive_partitioning = true,
-                hive_types = { {%- for name, type in hive_types.items() -%}
-                    '{{ name }}': '{{ type }}'{{ ', ' if not loop.last }}
-                {%- endfor -%} },
-                hive_types_autocast = false
-                {%- else %}
-                hive_partitioning = false
-                {%- endif %}
-            )
-        {%- else -%}
+        {%- if found == 0 -%}
             (
                 select
                 {%- for column in node.columns.values() %}
@@ -41,7 +24,41 @@
                 {%- endfor %}
                 where false
             )
+        {%- elif node.meta.get('landing_format') == 'parquet' -%}
+            {#- The files hold every field of their type; only the declared columns are read. -#}
+            (
+                select
+                {%- for column in node.columns.values() %}
+                    "{{ column.name }}"::{{ column.data_type }} as "{{ column.name }}"{{ ',' if not loop.last }}
+                {%- endfor %}
+                from read_parquet(
+                    '{{ pattern }}',
+                    {{ hive_options(hive_types) }}
+                )
+            )
+        {%- else -%}
+            read_json(
+                '{{ pattern }}',
+                format = 'newline_delimited',
+                columns = { {%- for column in file_columns -%}
+                    '{{ column.name }}': '{{ column.data_type }}'{{ ', ' if not loop.last }}
+                {%- endfor -%} },
+                {{ hive_options(hive_types) }}
+            )
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The options that read a landing's partition keys from its folder names, typed. -#}
+{% macro hive_options(hive_types) -%}
+    {%- if hive_types -%}
+        hive_partitioning = true,
+        hive_types = { {%- for name, type in hive_types.items() -%}
+            '{{ name }}': '{{ type }}'{{ ', ' if not loop.last }}
+        {%- endfor -%} },
+        hive_types_autocast = false
+    {%- else -%}
+        hive_partitioning = false
     {%- endif -%}
 {%- endmacro %}
 

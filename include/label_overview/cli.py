@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
+    commands.add_parser(
+        "convert-landing",
+        help="rewrite an older release's JSONL message landing as Parquet, in place"
+        " (a run's first step does it too)",
+    )
+
     # Listed for --help only: _parse hands everything after `mf` to mf untouched (argparse
     # would take mf's options for its own).
     commands.add_parser(
@@ -93,6 +99,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _status(args)
     if args.command == "mf":
         return _mf(args)
+    if args.command == "convert-landing":
+        return _convert_landing()
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -106,6 +114,15 @@ def _status(args: argparse.Namespace) -> int:
     statuses = status.pair_statuses(Settings.from_env(), now)
     print(status.as_json(statuses, now) if args.json else status.render(statuses))
     return 0 if statuses and all(s.healthy for s in statuses) else 1
+
+
+def _convert_landing() -> int:
+    from label_overview.settings import Settings
+    from label_overview.steps import convert_landing
+
+    converted = convert_landing(Settings.from_env())
+    print(f"{converted} JSONL message partitions converted to Parquet")
+    return 0
 
 
 def _mf(args: argparse.Namespace) -> int:
@@ -209,6 +226,7 @@ def _expected_error_message(error: Exception) -> str | None:
     """The one-line message of an anticipated failure, or None for a bug."""
     from label_overview.dynamo.errors import DynamoError
     from label_overview.files import UnsafeIdError
+    from label_overview.landing import LandingConversionError
     from label_overview.pipeline import PipelineError
     from label_overview.settings import SettingsError
     from label_overview.transform import TransformError
@@ -221,6 +239,7 @@ def _expected_error_message(error: Exception) -> str | None:
         WindowError,
         LookupError,
         UnsafeIdError,
+        LandingConversionError,
         DynamoError,
         TransformError,
         WarehouseError,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # Also what DuckDB checks before it names a Parquet partition folder after an id.
@@ -34,7 +36,14 @@ def shown_id(value: object, limit: int = 80) -> str:
 
 
 def write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so readers see the old file or the whole new one, never a part.
+    """Write ``payload`` to ``path``: readers see the old file or the new one whole, not a part."""
+    with atomic_path(path) as temp:
+        temp.write_bytes(payload)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temp path to write; on a clean exit it replaces ``path`` whole, else it is removed.
 
     The temp file sits in the same directory (same filesystem, so the rename is atomic) under a
     hidden name that the dbt sources' globs never match. No fsync: the rename protects against
@@ -43,9 +52,9 @@ def write_atomic(path: Path, payload: bytes) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
+        yield Path(temp_name)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

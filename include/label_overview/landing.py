@@ -2,41 +2,73 @@
 
 Layout under ``$LABEL_OVERVIEW_HOME/landing/`` (Hive-style partitions, read by dbt's sources)::
 
-    vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl (+ _landed.json)
+    vip_messages/workspace_id=W/medium_id=M/day=D/messages.parquet (+ _landed.json)
     label_overview_daily/workspace_id=W/medium_id=M/day=D/response.json
     label_overview_weekly/workspace_id=W/medium_id=M/week=MONDAY/response.json
     reference/workspaces.jsonl
     reference/channels/workspace_id=W/channels.jsonl
 
 Each file is one partition, replaced wholesale (temp file + rename) when it is pulled again, so a
-rerun of a day is idempotent and two extract tasks never write the same file. Message lines are
-the API's items as sent, less the personal fields, plus their ``_line`` number. Beside each
-message partition, ``_landed.json`` records when and by which run it was fetched (written after
-the partition, so a crash between the two leaves a whole partition with an older record).
+rerun of a day is idempotent and two extract tasks never write the same file. A message
+partition is one Parquet file (zstd), a row per API item with the fields the contract names,
+the personal ones null unless kept, plus its ``_line``: its position in the API's order. Beside
+each message partition, ``_landed.json`` records when and by which run it was fetched (written
+after the partition, so a crash between the two leaves a whole partition with an older record).
+The label-overview responses stay JSON: they are small, and they are the API's own bytes.
+
+Releases before the columnar landing wrote ``messages.jsonl``, the same rows as JSON lines;
+``convert_jsonl_partitions`` rewrites them in place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import re
 import shutil
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
-from label_overview.files import safe_id, write_atomic
-from label_overview.windows import DAY_MS, day_start_ms
+from label_overview.files import atomic_path, safe_id, write_atomic
+from label_overview.warehouse import OFFLINE
+from label_overview.windows import DAY_MS, day_start_ms, iso_instant
 
 # Fields every metric needs; userName and text are personal data kept only on request.
 PERSONAL_FIELDS = ("userName", "text")
 # Added to each landed message: its line in the partition file (see MessagePartitions).
 LINE_FIELD = "_line"
-MESSAGES_FILE = "messages.jsonl"
+MESSAGES_FILE = "messages.parquet"
+JSONL_MESSAGES_FILE = "messages.jsonl"
 LANDED_FILE = "_landed.json"
+# Written when a pass has converted every JSONL message partition of a landing (is_columnar).
+COLUMNAR_FILE = "_columnar.json"
+# A message partition's columns: the contract's item fields, typed as dbt's source declares
+# them. A value of another JSON type is kept as its JSON text, as DuckDB's read_json casts it;
+# fields the contract does not name are not landed.
+MESSAGE_COLUMNS = {
+    LINE_FIELD: "BIGINT",
+    "timestamp": "BIGINT",
+    "date": "VARCHAR",
+    "conversationId": "VARCHAR",
+    "userName": "VARCHAR",
+    "kind": "VARCHAR",
+    "source": "VARCHAR",
+    "labels": "VARCHAR[]",
+    "customLabelIds": "VARCHAR[]",
+    "text": "VARCHAR",
+}
 RESPONSE_FILE = "response.json"
+
+
+class LandingConversionError(RuntimeError):
+    """A JSONL message partition that cannot be read as the API's items: left as it was."""
 
 
 def message_partition_path(landing: Path, workspace_id: str, channel_id: str, day: dt.date) -> Path:
@@ -116,7 +148,8 @@ def write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
 
 
 class MessagePartitions:
-    """One pair's messages by UTC day, each encoded as its landing line when it arrives.
+    """One pair's messages by UTC day, each encoded as a JSON line when it arrives (DuckDB
+    reads the lines into the day's Parquet partition).
 
     Messages carry no id, and identical ones (same conversation, millisecond and content) are
     distinct messages: the 1-based ``_line`` added to each is what tells them apart, so the
@@ -151,13 +184,67 @@ class MessagePartitions:
         ``_landed.json`` record; returns the messages written."""
         record = orjson.dumps({"fetchedAt": fetched_at, "runId": run_id}) + b"\n"
         total = 0
-        for day in days:
-            lines = self._lines.get(day_start_ms(day) // DAY_MS, [])
-            path = message_partition_path(landing, workspace_id, channel_id, day)
-            write_atomic(path, b"".join(line + b"\n" for line in lines))
-            write_atomic(path.with_name(LANDED_FILE), record)
-            total += len(lines)
+        with duckdb.connect(config=OFFLINE) as connection:
+            for day in days:
+                lines = self._lines.get(day_start_ms(day) // DAY_MS, [])
+                path = message_partition_path(landing, workspace_id, channel_id, day)
+                write_message_partition(connection, path, b"".join(line + b"\n" for line in lines))
+                write_atomic(path.with_name(LANDED_FILE), record)
+                total += len(lines)
         return total
+
+
+def write_message_partition(
+    connection: duckdb.DuckDBPyConnection, path: Path, lines: bytes
+) -> None:
+    """Replace the Parquet partition ``path`` with the messages of ``lines`` (JSON objects, one
+    a line, each with its ``_line``), and remove a JSONL partition an older release left there."""
+    rows = connection.read_json(
+        io.BytesIO(lines), format="newline_delimited", columns=MESSAGE_COLUMNS
+    )
+    with atomic_path(path) as temp:
+        rows.write_parquet(str(temp), compression="zstd")
+    path.with_name(JSONL_MESSAGES_FILE).unlink(missing_ok=True)
+
+
+def convert_jsonl_partitions(landing: Path) -> int:
+    """Rewrite every JSONL message partition under ``landing`` as Parquet, in place, each
+    atomically (the Parquet file replaces it whole, then the JSONL file goes); returns how many.
+    Then records that the landing is columnar (``is_columnar``).
+
+    A partition that already has its Parquet file was pulled again since: the JSONL file is
+    older and only removed. Safe to repeat and to interrupt; the caller keeps builds out
+    meanwhile (a partition being converted is in neither format for dbt's glob).
+    """
+    converted = 0
+    with duckdb.connect(config=OFFLINE) as connection:
+        for path in sorted((landing / "vip_messages").glob(f"*/*/day=*/{JSONL_MESSAGES_FILE}")):
+            target = path.with_name(MESSAGES_FILE)
+            if not target.exists():
+                try:
+                    write_message_partition(connection, target, path.read_bytes())
+                except duckdb.Error as error:
+                    # DuckDB names the bytes it was handed by an internal URL: the path says it.
+                    reason = _IN_FILE.sub("", str(error).splitlines()[0])
+                    raise LandingConversionError(f"cannot convert {path}: {reason}") from None
+                converted += 1
+            path.unlink(missing_ok=True)
+    record = {"format": "parquet", "checkedAt": iso_instant(int(time.time() * 1000))}
+    write_atomic(_columnar_marker(landing), orjson.dumps(record) + b"\n")
+    return converted
+
+
+_IN_FILE = re.compile(r' in file "[^"]*"')
+
+
+def is_columnar(landing: Path) -> bool:
+    """Whether ``landing`` is known to hold no JSONL message partition: a conversion pass
+    finished there (a landing this release started is one after its first run's plan)."""
+    return _columnar_marker(landing).exists()
+
+
+def _columnar_marker(landing: Path) -> Path:
+    return landing / "vip_messages" / COLUMNAR_FILE
 
 
 def write_overview_partition(

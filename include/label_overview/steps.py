@@ -95,7 +95,8 @@ def plan(
 ) -> Plan:
     """List the VIP workspace × channel pairs, land the listings (``landing.land_reference``)
     and plan each pair's days from the landing's partitions (``planned_days``); logs what and
-    why, and records the run's start (``runs``).
+    why, and records the run's start (``runs``). A landing of an older release is converted
+    first (``convert_landing``).
 
     Raises:
         WindowError: the request is reversed.
@@ -104,6 +105,8 @@ def plan(
     request.check()
     fields = {"from_day": str(request.first_day), "to_day": str(request.last_day)}
     with runs.recorded(settings.root, run_id, "plan", **fields) as record:
+        if not landing.is_columnar(settings.root.landing):
+            convert_landing(settings)
         run_plan = _plan(settings, request, workspace_ids)
         record["pairs_planned"] = len(run_plan.pairs)
         record["failed_workspaces"] = [
@@ -111,6 +114,21 @@ def plan(
             for workspace_id, error in sorted(run_plan.failed_workspaces.items())
         ]
     return run_plan
+
+
+def convert_landing(settings: Settings) -> int:
+    """Convert the landing's JSONL message partitions (older releases') to Parquet, in place;
+    returns how many. The first run's plan does it; ``label-overview convert-landing`` too.
+
+    Raises:
+        WarehouseBusyError: a build holds the warehouse (it reads the landing) past the
+            settings' lock timeout.
+    """
+    with warehouse_lock(settings.root, exclusive=True, timeout_s=settings.lock_timeout_s):
+        converted = landing.convert_jsonl_partitions(settings.root.landing)
+    if converted:
+        log.info("converted %d JSONL message partitions to Parquet", converted)
+    return converted
 
 
 def _plan(settings: Settings, request: Window, workspace_ids: Sequence[str] | None) -> Plan:

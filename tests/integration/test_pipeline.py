@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from label_overview import landing
+from label_overview import landing, steps
 from label_overview.contract import label_overview_schema, label_overview_status_schema
 from label_overview.documents import label_overview_document
 from label_overview.dynamo.client import DynamoClient
@@ -23,7 +23,15 @@ from label_overview.settings import Settings
 from label_overview.transform import TransformError, dbt_build, dbt_test
 from label_overview.warehouse import read_only
 from label_overview.windows import Window
-from tests.conftest import DATA_DAYS, DATA_START, cli, exported_files, marts_rows, pipeline_env
+from tests.conftest import (
+    DATA_DAYS,
+    DATA_START,
+    cli,
+    exported_files,
+    marts_rows,
+    pipeline_env,
+    published_snapshots,
+)
 
 SCHEMA = label_overview_schema()
 LAST_DAY = DATA_START + dt.timedelta(days=DATA_DAYS - 1)
@@ -115,13 +123,19 @@ def test_a_labeled_row_must_name_a_labeled_message(built, tmp_path, change):
 
 def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
     # not null is a contract constraint, not a dbt test: DuckDB refuses the row, dbt fails.
+    import duckdb
+
     home = tmp_path / "home"
     shutil.copytree(built["home"] / "landing", home / "landing")
-    partition = next((home / "landing" / "vip_messages").rglob("messages.jsonl"))
-    lines = partition.read_text().splitlines()
-    item = json.loads(lines[0])
-    item["conversationId"] = None
-    partition.write_text("\n".join([json.dumps(item), *lines[1:]]) + "\n")
+    partition = next((home / "landing" / "vip_messages").rglob(landing.MESSAGES_FILE))
+    broken = partition.with_name("broken.parquet")
+    duckdb.execute(
+        """copy (select * replace (if(_line = 1, null, "conversationId") as "conversationId")
+                 from read_parquet($partition))
+           to $broken (format parquet)""",
+        {"partition": str(partition), "broken": str(broken)},
+    )
+    broken.replace(partition)
     with pytest.raises(TransformError) as failure:
         dbt_build(Settings(home=home), None)
     assert str(failure.value) == (
@@ -146,6 +160,8 @@ def test_a_mart_whose_columns_changed_stops_the_build_with_its_reason(built, tmp
 
 
 def test_a_message_is_keyed_by_its_landing_partition_and_line(built):
+    import duckdb
+
     home = built["home"]
     with read_only(home / "warehouse.duckdb") as connection:
         rows = connection.execute(
@@ -155,23 +171,14 @@ def test_a_message_is_keyed_by_its_landing_partition_and_line(built):
         ).fetchall()
     assert len(rows) == 50
     for workspace_id, medium_id, day, line, conversation_id, sent_at_ms in rows:
-        partition = (
-            home
-            / "landing"
-            / "vip_messages"
-            / f"workspace_id={workspace_id}"
-            / f"medium_id={medium_id}"
-            / f"day={day}"
-            / "messages.jsonl"
-        )
-        lines = partition.read_text().splitlines()
-        item = json.loads(lines[line - 1])
-        assert (item["_line"], item["conversationId"], item["timestamp"]) == (
-            line,
-            conversation_id,
-            sent_at_ms,
-        )
-        assert [json.loads(text)["_line"] for text in lines] == list(range(1, len(lines) + 1))
+        partition = landing.message_partition_path(home / "landing", workspace_id, medium_id, day)
+        landed = duckdb.execute(
+            """select "_line", "conversationId", "timestamp" from read_parquet($path)""",
+            {"path": str(partition)},
+        ).fetchall()
+        # The partition's rows are in the API's order, numbered 1.. without a gap.
+        assert [row[0] for row in landed] == list(range(1, len(landed) + 1))
+        assert landed[line - 1] == (line, conversation_id, sent_at_ms)
 
 
 def canonical(document: dict) -> str:
@@ -287,6 +294,87 @@ def test_rerunning_changes_nothing(built):
     assert whole.returncode == 0, whole.stderr
     assert marts_rows(home) == marts
     assert exported_files(home) == files
+
+
+def land_jsonl_as_older_releases_did(built, dataset, landing_dir: Path) -> int:
+    """Replace every message partition under ``landing_dir`` with the JSONL file releases
+    before the columnar landing wrote for it: the API's items less userName and text, each
+    with its ``_line``, one a line (an empty file for a day without messages); returns how
+    many."""
+    key = dataset.api_keys[0]
+    partitions = sorted(landing_dir.glob(f"vip_messages/*/*/day=*/{landing.MESSAGES_FILE}"))
+    with DynamoClient(built["emulator"].base_url, key["key"], key["secret"]) as client:
+        for workspace_id in dataset.vip_workspace_ids():
+            for channel in dataset.channels_of(workspace_id):
+                lines: dict[str, list[bytes]] = {}
+                window = Window(DATA_START, LAST_DAY)
+                for item in client.vip_messages(workspace_id, channel["id"], window):
+                    del item["userName"], item["text"]
+                    day = lines.setdefault(str(dt_day(item["timestamp"])), [])
+                    item["_line"] = len(day) + 1
+                    day.append(json.dumps(item, separators=(",", ":")).encode() + b"\n")
+                folder = landing.message_partitions_dir(landing_dir, workspace_id, channel["id"])
+                for partition in folder.glob(f"day=*/{landing.MESSAGES_FILE}"):
+                    day = partition.parent.name.removeprefix("day=")
+                    jsonl = partition.with_name(landing.JSONL_MESSAGES_FILE)
+                    jsonl.write_bytes(b"".join(lines.get(day, [])))
+                    partition.unlink()
+    (landing_dir / "vip_messages" / landing.COLUMNAR_FILE).unlink()
+    return len(partitions)
+
+
+def dt_day(timestamp_ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC).date()
+
+
+def test_a_converted_jsonl_landing_builds_the_same_marts_and_snapshots(built, dataset, tmp_path):
+    import duckdb
+
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    partitions = land_jsonl_as_older_releases_did(built, dataset, home / "landing")
+    assert not list((home / "landing").rglob(landing.MESSAGES_FILE))
+
+    env = {**built["env"], "LABEL_OVERVIEW_HOME": str(home)}
+    converted = cli(env, "convert-landing")
+    assert (converted.returncode, converted.stdout, converted.stderr) == (
+        0,
+        f"{partitions} JSONL message partitions converted to Parquet\n",
+        "",
+    )
+    assert not list((home / "landing").rglob(landing.JSONL_MESSAGES_FILE))
+    # Each converted file holds the rows the extract wrote, in the same order.
+    originals = built["home"].glob(f"landing/vip_messages/*/*/*/{landing.MESSAGES_FILE}")
+    for original in sorted(originals):
+        twin = home / original.relative_to(built["home"])
+        query = "select * from read_parquet($path)"
+        assert duckdb.execute(query, {"path": str(twin)}).fetchall() == duckdb.execute(
+            query, {"path": str(original)}
+        ).fetchall()
+    again = cli(env, "convert-landing")
+    assert (again.returncode, again.stdout) == (
+        0,
+        "0 JSONL message partitions converted to Parquet\n",
+    )
+
+    settings = Settings(home=home)
+    dbt_build(settings, None)
+    for workspace_id in dataset.vip_workspace_ids():
+        steps.publish(settings, workspace_id, LAST_DAY, run_id="test")
+    assert marts_rows(home) == marts_rows(built["home"])
+    assert published_snapshots(home) == published_snapshots(built["home"])
+
+
+def test_a_runs_plan_converts_an_older_landing_first(built, dataset, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(built["home"] / "landing", home / "landing")
+    partitions = land_jsonl_as_older_releases_did(built, dataset, home / "landing")
+    settings = Settings.from_env({**built["env"], "LABEL_OVERVIEW_HOME": str(home)})
+
+    steps.plan(settings, Window(LAST_DAY, LAST_DAY), run_id="test")
+    assert not list((home / "landing").rglob(landing.JSONL_MESSAGES_FILE))
+    assert len(list((home / "landing").rglob(landing.MESSAGES_FILE))) == partitions
+    assert landing.is_columnar(home / "landing")
 
 
 def test_export_for_days_never_landed_says_so_and_prints_nothing(built, dataset):

@@ -1,6 +1,6 @@
 -- Messages carry no id: a message is its landing partition and line (workspace_id,
 -- channel_id, sent_on, landing_line), which also says where to find it
--- (landing/vip_messages/workspace_id=W/medium_id=M/day=D/messages.jsonl, line N).
+-- (landing/vip_messages/workspace_id=W/medium_id=M/day=D/messages.parquet, _line = N).
 with
 
 messages as (
