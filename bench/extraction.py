@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import orjson
 from bench.common import FULL, START, median_seconds
 from dynamo_emulator.dataset import Dataset
 from dynamo_emulator.generate import generate_dataset
+from dynamo_emulator.server import EmulatorProcess
 from label_overview.concurrency import map_bounded
 from label_overview.dynamo.signing import DynamoAuth
 from label_overview.extract import Pair, extract_pair, open_client
@@ -25,19 +24,11 @@ from label_overview.windows import Window
 
 
 @contextmanager
-def emulator_process(dataset: Path, *extra: str):
-    """The emulator in its own process, so it does not share a GIL with the client measured."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "label_overview.cli", "emulator", "--data", str(dataset), *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        match = re.fullmatch(r"listening on (\S+)", process.stdout.readline().strip())
-        yield f"{match[1]}/v1"
-    finally:
-        process.terminate()
-        process.wait()
+def emulator_process(dataset: Path, *, latency_ms: int = 0) -> Iterator[str]:
+    """The emulator in its own process, so it does not share a GIL with the client measured;
+    yields its API's base URL."""
+    with EmulatorProcess(dataset, latency_ms=latency_ms) as emulator:
+        yield emulator.base_url
 
 
 def _settings(base_url: str, dataset: Dataset, home: Path) -> Settings:
@@ -144,7 +135,7 @@ def concurrency_speedup(work: Path) -> dict:
     )[:8]
     window = Window(START, START + dt.timedelta(days=6))
     seconds = {}
-    with emulator_process(dataset_dir, "--latency-ms", "50") as base_url:
+    with emulator_process(dataset_dir, latency_ms=50) as base_url:
         settings = _settings(base_url, dataset, work / "concurrency-home").with_changes(
             page_size=100
         )
