@@ -42,7 +42,8 @@ from label_overview.windows import DAY_MS, day_start_ms, iso_instant
 
 # Fields every metric needs; userName and text are personal data kept only on request.
 PERSONAL_FIELDS = ("userName", "text")
-# Added to each landed message: its line in the partition file (see MessagePartitions).
+# Added to each landed message: its position in its partition, in the API's order
+# (see MessagePartitions).
 LINE_FIELD = "_line"
 MESSAGES_FILE = "messages.parquet"
 JSONL_MESSAGES_FILE = "messages.jsonl"
