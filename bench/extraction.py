@@ -26,8 +26,8 @@ from label_overview.windows import Window
 @contextmanager
 def emulator_process(dataset: Path, *, latency_ms: int = 0) -> Iterator[str]:
     """The emulator in its own process, so it does not share a GIL with the client measured;
-    yields its API's base URL."""
-    with EmulatorProcess(dataset, latency_ms=latency_ms) as emulator:
+    yields its API's base URL. Loading a million messages takes it a while."""
+    with EmulatorProcess(dataset, latency_ms=latency_ms, startup_timeout_s=600) as emulator:
         yield emulator.base_url
 
 
