@@ -62,10 +62,14 @@ def label_overview_documents(
     Returns:
         {(workspace_id, channel_id, group_by): document}
     """
-    return {
-        key: orjson.loads(body)
-        for key, body in label_overview_bodies(connection, pairs, window).items()
-    }
+    return parsed_documents(label_overview_bodies(connection, pairs, window))
+
+
+def parsed_documents(
+    bodies: dict[tuple[str, str, str], bytes],
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """``label_overview_bodies``' documents as dicts, under the same keys."""
+    return {key: orjson.loads(body) for key, body in bodies.items()}
 
 
 def label_overview_bodies(

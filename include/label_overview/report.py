@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,21 @@ def build_reports(
     pairs = warehouse_pairs(connection, [workspace_id])
     if channel_ids is not None:
         pairs = [pair for pair in pairs if pair[1] in set(channel_ids)]
-    documents = label_overview_documents(connection, pairs, window)
+    return channel_reports(window, label_overview_documents(connection, pairs, window), pngs=pngs)
+
+
+def channel_reports(
+    window: Window,
+    documents: Mapping[tuple[str, str, str], dict[str, Any]],
+    *,
+    pngs: bool = False,
+) -> list[ChannelReport]:
+    """The report of each channel of one workspace's ``documents`` (``label_overview_documents``:
+    a publish passes the documents its snapshots were written from, so both come from one
+    query), in channel order; ``pngs`` asks for the charts as PNG too."""
     javascript = report_charts.javascript_bundle(report_charts.cache_dir())
     reports = []
-    for _, channel_id in pairs:
+    for workspace_id, channel_id in sorted({(w, m) for w, m, _ in documents}):
         by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}
         colors = label_colors(by_group["day"])
         specs = {g: report_charts.chart_spec(by_group[g], colors) for g in GROUP_BYS}

@@ -1,4 +1,4 @@
-"""The label trend report's charts: one Vega-Lite spec per grouping, built with altair.
+"""The label trend report's charts: one Vega-Lite spec per grouping.
 
 A spec is drawn from one label-overview document and holds that document's numbers as its
 data. Each top label gets a small panel: the share of the channel's user messages that carry
@@ -27,8 +27,9 @@ TOP_LABELS = 6
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 OTHER_COLOR, BASELINE_COLOR = "#7f7f7f", "#b8b8b8"
 HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
-# altair 5.5 writes Vega-Lite 5.20 specs, which Vega-Lite 6 draws the same; vl-convert 1.9
-# bundles Vega 6, and 5.20's output for Vega 5 makes vega-embed warn in the console.
+# The specs need nothing past Vega-Lite 5.20 (altair 5.5's schema, which the tests validate
+# them against) and Vega-Lite 6 draws them the same; vl-convert 1.9 bundles Vega 6, and 5.20's
+# output for Vega 5 makes vega-embed warn in the console.
 VEGA_LITE_VERSION = "6.4"
 PANEL_WIDTH, PANEL_HEIGHT, PANEL_COLUMNS = 340, 130, 2
 NO_LABEL = ""  # the one panel of a window where no message carries a label: baseline only
@@ -81,22 +82,28 @@ def panel_rows(document: dict[str, Any], labels: list[str]) -> list[dict[str, An
     """One row per label and bucket: the document's numbers, nothing recomputed but the rate.
     A bucket without user messages has no rate (a gap in the line, not a zero)."""
     titles = panel_titles(document, labels)
+    group_by = document["groupBy"]
+    # A bucket's wording is the same in every panel: worked out once, not once per label.
+    week, periods = group_by == "week", {}
+    for bucket in document["activity"]:
+        days = week_days_in_window(document, bucket) if week else 1
+        periods[bucket] = (period_text(group_by, bucket, days), week and days < 7)
     rows = []
     for label in labels:
+        name = display_name(document, label)
         for bucket, activity in document["activity"].items():
             counts = document["buckets"][bucket].get(label, {})
             count = counts.get("count", 0)
             messages = activity["userMessages"]
-            week = document["groupBy"] == "week"
-            days = week_days_in_window(document, bucket) if week else 1
+            period, partial = periods[bucket]
             rows.append(
                 {
                     "panel": titles[label],
                     "bucket": bucket,
-                    "period": period_text(document["groupBy"], bucket, days),
-                    "partial": week and days < 7,
+                    "period": period,
+                    "partial": partial,
                     "labelId": label,
-                    "label": display_name(document, label),
+                    "label": name,
                     "messages": count,
                     "conversations": counts.get("uniqueConversations", 0),
                     "userMessages": messages,
@@ -144,122 +151,131 @@ def chart_spec(document: dict[str, Any], colors: dict[str, str]) -> dict[str, An
     """The Vega-Lite spec of a document: one panel per label of ``colors`` (or one panel of
     the baseline alone when no message carries a label), without ``$schema`` so the page
     names no URL."""
-    # Imported here: altair takes ~0.4 s to import and only the report needs it.
-    import altair as alt
-
+    # Written as Vega-Lite itself rather than through altair: altair deep-copies the chart at
+    # every layer, facet and resolve (~0.3 s a chart, against the few milliseconds of its
+    # rows), and importing it costs ~0.7 s a process. tests/unit/test_report_charts.py
+    # validates these specs against Vega-Lite's schema.
     labels = list(colors) or [NO_LABEL]
     rows = panel_rows(document, labels)
     group_by = document["groupBy"]
-    x = alt.X(
-        "bucket:O",
-        title=AXIS_TITLES[group_by],
-        axis=alt.Axis(labelAngle=0, labelExpr=_date_labels(group_by)),
-    )
-    period = alt.Tooltip("period:N", title=group_by)
-    color = alt.Color(
-        "labelId:N",
-        scale=alt.Scale(domain=labels, range=[colors.get(label, OTHER_COLOR) for label in labels]),
-        legend=None,
-    )
-    layers = [_baseline(alt, x, period), _partial_note(alt, x)]
+    x = {
+        "axis": {"labelAngle": 0, "labelExpr": _date_labels(group_by)},
+        "field": "bucket",
+        "title": AXIS_TITLES[group_by],
+        "type": "ordinal",
+    }
+    period = {"field": "period", "title": group_by, "type": "nominal"}
+    layers = [_baseline(x, period), _partial_note(x)]
     if colors:
-        layers.append(_rate(alt, x, period, color))
-    panel = (
-        alt.layer(*layers)
-        .resolve_scale(y="independent")
-        .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
-    )
-    chart = (
-        panel.facet(
-            facet=alt.Facet(
-                "panel:N",
-                sort=list(dict.fromkeys(row["panel"] for row in rows)),
-                title=None,
-                header=alt.Header(labelAnchor="start", labelFontSize=12, labelFontWeight="bold"),
-            ),
-            columns=PANEL_COLUMNS,
-            data=alt.NamedData(name="panels"),
-        )
-        .resolve_scale(y="independent")
-        .resolve_axis(x="independent")
-        .properties(title=_title(document))
-        .configure_view(stroke=None)
-    )
-    # Every spec has the same structure, so validating each against Vega-Lite's schema (0.15 s
-    # a chart) would only repeat tests/unit/test_report_charts.py. The rows join the spec
-    # afterwards: altair would copy them at every step of building the chart.
-    spec = chart.to_dict(validate=False)
-    del spec["$schema"]
-    spec["datasets"] = {"panels": rows}
-    return spec
+        color = {
+            "field": "labelId",
+            "legend": None,
+            "scale": {"domain": labels, "range": [colors[label] for label in labels]},
+            "type": "nominal",
+        }
+        layers.append(_rate(x, period, color))
+    return {
+        "config": {"view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None}},
+        "data": {"name": "panels"},
+        "facet": {
+            "field": "panel",
+            "header": {"labelAnchor": "start", "labelFontSize": 12, "labelFontWeight": "bold"},
+            "sort": list(dict.fromkeys(row["panel"] for row in rows)),
+            "title": None,
+            "type": "nominal",
+        },
+        "spec": {
+            "layer": layers,
+            "height": PANEL_HEIGHT,
+            "resolve": {"scale": {"y": "independent"}},
+            "width": PANEL_WIDTH,
+        },
+        "columns": PANEL_COLUMNS,
+        "resolve": {"axis": {"x": "independent"}, "scale": {"y": "independent"}},
+        "title": _title(document),
+        "datasets": {"panels": rows},
+    }
 
 
-def _baseline(alt, x, period):
+def _when_partial(then: Any, otherwise: Any) -> dict[str, Any]:
+    return {"condition": {"test": "datum.partial", "value": then}, "value": otherwise}
+
+
+def _baseline(x: dict[str, Any], period: dict[str, Any]) -> dict[str, Any]:
     """All user messages per bucket: grey bars on the right axis, light and dashed when the
     bucket is a partial week."""
-    partial = alt.datum.partial
-    return (
-        alt.Chart()
-        .mark_bar(color=BASELINE_COLOR)
-        .encode(
-            x=x,
-            y=alt.Y(
-                "userMessages:Q",
-                title=AXIS_TITLES["baseline"],
-                # Vega may still tick at halves over a domain of a few messages: unlabelled.
-                axis=alt.Axis(
-                    orient="right",
-                    titleColor="#888",
-                    grid=False,
-                    tickMinStep=1,
-                    labelExpr="datum.value % 1 ? '' : format(datum.value, ',d')",
-                ),
-            ),
-            opacity=alt.condition(partial, alt.value(0.35), alt.value(0.8)),
-            stroke=alt.condition(partial, alt.value("#777"), alt.value(None)),
-            strokeDash=alt.condition(partial, alt.value([3, 2]), alt.value([])),
-            tooltip=[
+    return {
+        "mark": {"type": "bar", "color": BASELINE_COLOR},
+        "encoding": {
+            "opacity": _when_partial(0.35, 0.8),
+            "stroke": _when_partial("#777", None),
+            "strokeDash": _when_partial([3, 2], []),
+            "tooltip": [
                 period,
-                alt.Tooltip("userMessages:Q", title="user messages", format=",d"),
-                alt.Tooltip("activeConversations:Q", title="active conversations", format=",d"),
+                _quantity("userMessages", "user messages", ",d"),
+                _quantity("activeConversations", "active conversations", ",d"),
             ],
-        )
-    )
+            "x": x,
+            "y": {
+                # Vega may still tick at halves over a domain of a few messages: unlabelled.
+                "axis": {
+                    "grid": False,
+                    "labelExpr": "datum.value % 1 ? '' : format(datum.value, ',d')",
+                    "orient": "right",
+                    "tickMinStep": 1,
+                    "titleColor": "#888",
+                },
+                "field": "userMessages",
+                "title": AXIS_TITLES["baseline"],
+                "type": "quantitative",
+            },
+        },
+    }
 
 
-def _partial_note(alt, x):
-    return (
-        alt.Chart()
-        .transform_filter(alt.datum.partial)
-        .mark_text(baseline="bottom", dy=-3, fontSize=9, color="#555")
-        .encode(x=x, y=alt.value(PANEL_HEIGHT), text=alt.value(PARTIAL_NOTE))
-    )
+def _partial_note(x: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mark": {"type": "text", "baseline": "bottom", "color": "#555", "dy": -3, "fontSize": 9},
+        "encoding": {"text": {"value": PARTIAL_NOTE}, "x": x, "y": {"value": PANEL_HEIGHT}},
+        "transform": [{"filter": "datum.partial"}],
+    }
 
 
-def _rate(alt, x, period, color):
+def _rate(x: dict[str, Any], period: dict[str, Any], color: dict[str, Any]) -> dict[str, Any]:
     """The label's share of user messages: a line on the left axis, its points carrying the
     tooltip; a partial week's point is hollow."""
-    rate = alt.Y("rate:Q", title=AXIS_TITLES["rate"], axis=alt.Axis(format="%", orient="left"))
-    line = alt.Chart().mark_line(strokeWidth=2, strokeJoin="round").encode(x=x, y=rate, color=color)
-    points = (
-        alt.Chart()
-        .mark_point(size=36, filled=True, opacity=1, strokeWidth=1.5)
-        .encode(
-            x=x,
-            y=rate,
-            stroke=color,
-            fill=alt.condition(alt.datum.partial, alt.value("white"), color),
-            tooltip=[
+    rate = {
+        "axis": {"format": "%", "orient": "left"},
+        "field": "rate",
+        "title": AXIS_TITLES["rate"],
+        "type": "quantitative",
+    }
+    line = {
+        "mark": {"type": "line", "strokeJoin": "round", "strokeWidth": 2},
+        "encoding": {"color": color, "x": x, "y": rate},
+    }
+    points = {
+        "mark": {"type": "point", "filled": True, "opacity": 1, "size": 36, "strokeWidth": 1.5},
+        "encoding": {
+            "fill": {"condition": {"test": "datum.partial", "value": "white"}, **color},
+            "stroke": color,
+            "tooltip": [
                 period,
-                alt.Tooltip("label:N", title="label"),
-                alt.Tooltip("messages:Q", title="messages", format=",d"),
-                alt.Tooltip("conversations:Q", title="conversations", format=",d"),
-                alt.Tooltip("rate:Q", title="rate", format=".1%"),
-                alt.Tooltip("userMessages:Q", title="user messages", format=",d"),
+                {"field": "label", "title": "label", "type": "nominal"},
+                _quantity("messages", "messages", ",d"),
+                _quantity("conversations", "conversations", ",d"),
+                _quantity("rate", "rate", ".1%"),
+                _quantity("userMessages", "user messages", ",d"),
             ],
-        )
-    )
-    return alt.layer(line, points)
+            "x": x,
+            "y": rate,
+        },
+    }
+    return {"layer": [line, points]}
+
+
+def _quantity(field: str, title: str, number_format: str) -> dict[str, Any]:
+    return {"field": field, "format": number_format, "title": title, "type": "quantitative"}
 
 
 def _title(document: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from label_overview.documents import label_overview_bodies
 from label_overview.files import safe_id, write_atomic
 from label_overview.layout import MANIFEST_NAME
 from label_overview.windows import Window
@@ -46,18 +43,16 @@ def snapshot_path(
 
 
 def write_snapshots(
-    connection: duckdb.DuckDBPyConnection,
     snapshots_dir: Path,
-    pairs: list[tuple[str, str]],
+    bodies: Mapping[tuple[str, str, str], bytes],
     window: Window,
     fetched: Mapping[tuple[str, str], tuple[str | None, str | None]],
 ) -> list[Snapshot]:
-    """Write each pair's snapshots of ``window``, day and week, atomically; ``fetched`` says
-    when each pair's data was fetched (earliest, latest). Returns the files written."""
+    """Write each document of ``window`` (``documents.label_overview_bodies``: the caller's
+    query, which the report reads too) atomically; ``fetched`` says when each pair's data was
+    fetched (earliest, latest). Returns the files written."""
     written = []
-    for (workspace_id, channel_id, group_by), body in sorted(
-        label_overview_bodies(connection, pairs, window).items()
-    ):
+    for (workspace_id, channel_id, group_by), body in sorted(bodies.items()):
         path = snapshot_path(snapshots_dir, workspace_id, channel_id, group_by, window)
         write_atomic(path, body)
         fetched_from, fetched_to = fetched[workspace_id, channel_id]

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from label_overview import coverage, landing, runs, snapshots
-from label_overview.documents import warehouse_pairs
+from label_overview.documents import label_overview_bodies, parsed_documents, warehouse_pairs
 from label_overview.extract import Pair, PairExtract, discover_pairs, extract_pair, open_client
 from label_overview.locking import warehouse_lock
 from label_overview.parquet_marts import write_parquet_marts
-from label_overview.report import build_reports, write_reports
+from label_overview.report import channel_reports, write_reports
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary, dbt_build
 from label_overview.warehouse import read_only, write_read_copy
@@ -298,13 +298,18 @@ def _publish(
     published_at = iso_instant(int(time.time() * 1000))
     shared = warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
     with shared, read_only(settings.root.warehouse) as connection:
+        # A workspace's documents come from a few thousand rows: a second DuckDB thread only
+        # adds hand-offs (0.22 against 0.29 s a workspace at 500 pairs on 2 busy cores), and
+        # Airflow runs publishes side by side.
+        connection.execute("set threads = 1")
         pairs = warehouse_pairs(connection, [workspace_id])
         covered = coverage.window_coverage(connection, pairs, window)
         complete = [pair for pair in pairs if not covered[pair].missing]
+        # One query for the workspace: its snapshots and its reports are drawn from it.
+        bodies = label_overview_bodies(connection, complete, window)
         written = snapshots.write_snapshots(
-            connection,
             settings.root.snapshots,
-            complete,
+            bodies,
             window,
             {pair: (covered[pair].fetched_from, covered[pair].fetched_to) for pair in complete},
         )
@@ -314,8 +319,7 @@ def _publish(
             published_at=published_at,
             written=written,
         )
-        channel_ids = [channel_id for _, channel_id in complete]
-        reports = build_reports(connection, workspace_id, window, channel_ids)
+        reports = channel_reports(window, parsed_documents(bodies))
         write_reports(settings.root.snapshots, workspace_id, reports)
     incomplete = {pair: covered[pair].missing for pair in pairs if covered[pair].missing}
     return Publication(len(written), {}, incomplete, window)
