@@ -187,17 +187,14 @@ def extract_pair(
 def _land_messages(
     client: DynamoClient, settings: Settings, pair: Pair, window: Window, run_id: str
 ) -> tuple[int, int]:
-    partitions = landing.MessagePartitions(keep_text=settings.keep_text)
-    for item in client.vip_messages(pair.workspace_id, pair.channel_id, window):
-        partitions.add(item)
-    total = partitions.write(
-        settings.root.landing,
-        pair.workspace_id,
-        pair.channel_id,
-        window.days(),
-        fetched_at=iso_instant(int(time.time() * 1000)),
-        run_id=run_id,
-    )
+    with landing.MessagePartitions(
+        settings.root.landing, pair.workspace_id, pair.channel_id, keep_text=settings.keep_text
+    ) as partitions:
+        for item in client.vip_messages(pair.workspace_id, pair.channel_id, window):
+            partitions.add(item)
+        total = partitions.write(
+            window.days(), fetched_at=iso_instant(int(time.time() * 1000)), run_id=run_id
+        )
     return total, window.day_count
 
 

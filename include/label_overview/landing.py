@@ -28,8 +28,8 @@ import json
 import re
 import shutil
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ import orjson
 
 from label_overview.files import atomic_path, safe_id, write_atomic
 from label_overview.warehouse import OFFLINE
-from label_overview.windows import DAY_MS, day_start_ms, iso_instant
+from label_overview.windows import DAY_MS, day_of_ms, day_start_ms, iso_instant
 
 # Fields every metric needs; userName and text are personal data kept only on request.
 PERSONAL_FIELDS = ("userName", "text")
@@ -149,8 +149,11 @@ def write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
 
 
 class MessagePartitions:
-    """One pair's messages by UTC day, each encoded as a JSON line when it arrives (DuckDB
-    reads the lines into the day's Parquet partition).
+    """One pair's messages of a window, landed by UTC day as they arrive; a context manager.
+
+    The API sends a window's messages newest first, so a day is whole once an older day's
+    first message arrives: its Parquet file is written then, on a thread of its own, while the
+    pages of older days are still being fetched (DuckDB writes without holding the GIL).
 
     Messages carry no id, and identical ones (same conversation, millisecond and content) are
     distinct messages: the 1-based ``_line`` added to each is what tells them apart, so the
@@ -158,41 +161,66 @@ class MessagePartitions:
     copies of millions of rows on every build.
     """
 
-    def __init__(self, *, keep_text: bool) -> None:
+    def __init__(self, landing: Path, workspace_id: str, channel_id: str, *, keep_text: bool):
+        self._landing, self._pair = landing, (workspace_id, channel_id)
         self._keep_text = keep_text
-        self._lines: dict[int, list[bytes]] = defaultdict(list)
+        self._day: int | None = None  # the day being filled, in days since the epoch
+        self._lines: list[bytes] = []
+        self._landed: dict[int, Future[int]] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing")
+        self._connection = duckdb.connect(config=OFFLINE)
+
+    def __enter__(self) -> MessagePartitions:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._writer.shutdown(wait=True, cancel_futures=True)
+        self._connection.close()
 
     def add(self, item: dict[str, Any]) -> None:
         """Take one API item (changed in place: personal fields dropped, ``_line`` added)."""
         if not self._keep_text:
             for name in PERSONAL_FIELDS:
                 item.pop(name, None)
-        lines = self._lines[item["timestamp"] // DAY_MS]
-        item[LINE_FIELD] = len(lines) + 1
-        lines.append(orjson.dumps(item))
+        day = item["timestamp"] // DAY_MS
+        if day != self._day:
+            self._seal()
+            if day in self._landed:
+                raise ValueError(f"a message of {item['timestamp']} came after its day was landed")
+            self._day = day
+        item[LINE_FIELD] = len(self._lines) + 1
+        self._lines.append(orjson.dumps(item))
 
-    def write(
-        self,
-        landing: Path,
-        workspace_id: str,
-        channel_id: str,
-        days: Iterable[dt.date],
-        *,
-        fetched_at: str,
-        run_id: str,
-    ) -> int:
-        """Replace the partition of each of ``days`` (emptied where no message came) and its
-        ``_landed.json`` record; returns the messages written."""
+    def write(self, days: Iterable[dt.date], *, fetched_at: str, run_id: str) -> int:
+        """Land the days not landed yet (each of ``days`` without a message is emptied), wait
+        for every partition, then write each one's ``_landed.json`` record; returns the
+        messages landed."""
+        self._seal()
+        for day in days:
+            if day_start_ms(day) // DAY_MS not in self._landed:
+                self._land(day_start_ms(day) // DAY_MS, [])
+        total = sum(landed.result() for landed in self._landed.values())
         record = orjson.dumps({"fetchedAt": fetched_at, "runId": run_id}) + b"\n"
-        total = 0
-        with duckdb.connect(config=OFFLINE) as connection:
-            for day in days:
-                lines = self._lines.get(day_start_ms(day) // DAY_MS, [])
-                path = message_partition_path(landing, workspace_id, channel_id, day)
-                write_message_partition(connection, path, b"".join(line + b"\n" for line in lines))
-                write_atomic(path.with_name(LANDED_FILE), record)
-                total += len(lines)
+        for day in self._landed:
+            write_atomic(self._path(day).with_name(LANDED_FILE), record)
         return total
+
+    def _seal(self) -> None:
+        """Hand the day being filled to the writer: no message of it comes after this."""
+        if self._day is not None:
+            self._land(self._day, self._lines)
+            self._day, self._lines = None, []
+
+    def _land(self, day: int, lines: list[bytes]) -> None:
+        def land() -> int:
+            payload = b"".join(line + b"\n" for line in lines)
+            write_message_partition(self._connection, self._path(day), payload)
+            return len(lines)
+
+        self._landed[day] = self._writer.submit(land)
+
+    def _path(self, day: int) -> Path:
+        return message_partition_path(self._landing, *self._pair, day_of_ms(day * DAY_MS))
 
 
 def write_message_partition(

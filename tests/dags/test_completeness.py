@@ -75,14 +75,10 @@ def land_fetched(home, dataset, hours_ago: float) -> None:
     day = DATA_START
     for workspace_id in dataset.vip_workspace_ids():
         for channel in dataset.channels_of(workspace_id):
-            landing.MessagePartitions(keep_text=False).write(
-                home / "landing",
-                workspace_id,
-                channel["id"],
-                [day],
-                fetched_at=fetched_at,
-                run_id="earlier",
-            )
+            with landing.MessagePartitions(
+                home / "landing", workspace_id, channel["id"], keep_text=False
+            ) as partitions:
+                partitions.write([day], fetched_at=fetched_at, run_id="earlier")
             path = landing.overview_partition_path(
                 home / "landing", workspace_id, channel["id"], "day", day
             )

@@ -348,9 +348,10 @@ def test_a_converted_jsonl_landing_builds_the_same_marts_and_snapshots(built, da
     for original in sorted(originals):
         twin = home / original.relative_to(built["home"])
         query = "select * from read_parquet($path)"
-        assert duckdb.execute(query, {"path": str(twin)}).fetchall() == duckdb.execute(
-            query, {"path": str(original)}
-        ).fetchall()
+        assert (
+            duckdb.execute(query, {"path": str(twin)}).fetchall()
+            == duckdb.execute(query, {"path": str(original)}).fetchall()
+        )
     again = cli(env, "convert-landing")
     assert (again.returncode, again.stdout) == (
         0,
