@@ -112,7 +112,7 @@ def _dbt_subprocess(
         )
     settings.home.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
-        [_dbt_executable(), *arguments, *_dbt_paths(settings)],
+        [sys.executable, "-m", "label_overview.dbt_process", *arguments, *_dbt_paths(settings)],
         cwd=settings.home,  # dbt finds the warehouse and the landing relative to the data root
         env=dbt_env(settings, window),
         capture_output=True,
@@ -189,10 +189,6 @@ def _die_with_parent() -> None:
     writing on without the lock its parent held."""
     if sys.platform == "linux":
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _dbt_executable() -> str:
-    return str(Path(sys.executable).with_name("dbt"))
 
 
 def _dbt_paths(settings: Settings) -> list[str]:
