@@ -71,6 +71,22 @@ def dataset(dataset_dir: Path) -> Dataset:
     return Dataset.load(dataset_dir)
 
 
+# The window of the data root that several tests only read (``first_week_home``).
+FIRST_WEEK = ("--from", str(DATA_START), "--to", str(DATA_START + dt.timedelta(days=6)))
+
+
+@pytest.fixture(scope="session")
+def first_week_home(tmp_path_factory: pytest.TempPathFactory, dataset_dir: Path, dataset) -> Path:
+    """A data root after one clean ``label-overview run`` of FIRST_WEEK, made once per worker
+    for the tests that only read it (each run costs ~10 s, most of it dbt's). Tests that
+    write must make their own."""
+    home = tmp_path_factory.mktemp("first-week")
+    with running_emulator(dataset_dir) as running:
+        result = cli(pipeline_env(running, dataset, home), "run", *FIRST_WEEK)
+    assert result.returncode == 0, result.stderr
+    return home
+
+
 @pytest.fixture
 def emulator(dataset_dir: Path) -> Iterator:
     """A fresh emulator per test: control-surface changes never leak into other tests."""

@@ -137,10 +137,8 @@ def _days_covered(home) -> dict[dt.date, int]:
     return dict(rows)
 
 
-def test_both_mode_reconciles_with_no_difference(tmp_path, emulator, dataset):
-    env = pipeline_env(emulator, dataset, tmp_path)
-    assert cli(env, "run", "--from", "2026-06-01", "--to", "2026-06-07").returncode == 0
-    rows = marts_rows(tmp_path)["rpt_label_overview_reconciliation"]
+def test_both_mode_reconciles_with_no_difference(first_week_home):
+    rows = marts_rows(first_week_home)["rpt_label_overview_reconciliation"]
     assert rows
     differences = [row for row in rows if row[6] != 0 or row[9] != 0]
     assert differences == []

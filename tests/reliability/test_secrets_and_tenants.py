@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import duckdb
 
-from tests.conftest import DATA_START, cli, pipeline_env
-
-DAYS = ("--from", str(DATA_START), "--to", str(DATA_START + dt.timedelta(days=6)))
+from tests.conftest import FIRST_WEEK, cli, pipeline_env
 
 
 def every_file_under(root: Path):
@@ -21,9 +18,9 @@ def test_the_secret_is_nowhere(tmp_path, emulator, dataset):
     secret = dataset.api_keys[0]["secret"]
     env = pipeline_env(emulator, dataset, tmp_path)
     emulator.control.set_faults(fail_rate=0.2, retry_after_s=0)
-    result = cli(env, "run", *DAYS)
+    result = cli(env, "run", *FIRST_WEEK)
     assert result.returncode == 0, result.stderr
-    failing = cli({**env, "DYNAMO_API_BASE_URL": emulator.base_url + "/nope"}, "run", *DAYS)
+    failing = cli({**env, "DYNAMO_API_BASE_URL": emulator.base_url + "/nope"}, "run", *FIRST_WEEK)
     assert failing.returncode != 0
     for output in (result.stdout, result.stderr, failing.stdout, failing.stderr):
         assert secret not in output
@@ -34,11 +31,11 @@ def test_the_secret_is_nowhere(tmp_path, emulator, dataset):
         assert secret.encode() not in path.read_bytes(), path
 
 
-def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset):
+def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset, first_week_home):
     texts = {m["text"] for m in dataset.messages} | {m["userName"] for m in dataset.messages}
-    plain, kept = tmp_path / "plain", tmp_path / "kept"
-    assert cli(pipeline_env(emulator, dataset, plain), "run", *DAYS).returncode == 0
-    assert cli(pipeline_env(emulator, dataset, kept), "run", *DAYS, "--keep-text").returncode == 0
+    plain, kept = first_week_home, tmp_path / "kept"
+    result = cli(pipeline_env(emulator, dataset, kept), "run", *FIRST_WEEK, "--keep-text")
+    assert result.returncode == 0, result.stderr
     plain_landing = b"".join(
         p.read_bytes() for p in (plain / "landing" / "vip_messages").rglob("*.jsonl")
     )
@@ -70,12 +67,11 @@ def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset):
             connection.close()
 
 
-def test_each_workspace_folder_holds_only_its_own_ids(tmp_path, emulator, dataset):
-    assert cli(pipeline_env(emulator, dataset, tmp_path), "run", *DAYS).returncode == 0
+def test_each_workspace_folder_holds_only_its_own_ids(dataset, first_week_home):
     workspaces = set(dataset.vip_workspace_ids()) | {w["id"] for w in dataset.workspaces}
     own_channels = {w: {c["id"] for c in dataset.channels_of(w)} for w in workspaces}
     all_channels = {c["id"] for c in dataset.channels}
-    folders = sorted(p for p in (tmp_path / "exports").iterdir() if p.is_dir())
+    folders = sorted(p for p in (first_week_home / "exports").iterdir() if p.is_dir())
     assert [p.name for p in folders] == sorted(dataset.vip_workspace_ids())
     for folder in folders:
         text = "".join(p.read_text() for p in folder.rglob("*.json"))
