@@ -27,30 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def shared_dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """One dbt parse per test session that every dbt run reads (DBT_PARTIAL_PARSE_FILE_PATH):
-    each test's fresh data root would otherwise parse the whole project again (~4 s)."""
-    from label_overview.layout import DataRoot
-    from label_overview.transform import DBT_PROJECT_DIR
-
-    home = tmp_path_factory.mktemp("dbt-parse")
-    target = home / "target"
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "parse",
-            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--target-path", str(target), "--log-path", str(home / "logs")),
-        ],
-        cwd=home,
-        env={**os.environ, **DataRoot.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        check=True,
-        capture_output=True,
-    )
-    os.environ["DBT_PARTIAL_PARSE_FILE_PATH"] = str(target / "partial_parse.msgpack")
-
-
 @pytest.fixture(scope="session")
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("dataset")

@@ -1,4 +1,5 @@
-"""File helpers every writer of the data root shares: ids as folder names, atomic writes."""
+"""File helpers every writer of the data root shares: ids as folder names, atomic writes, and
+the host's cache folder."""
 
 from __future__ import annotations
 
@@ -59,3 +60,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def cache_dir() -> Path:
+    """The host's cache folder: the user's ($XDG_CACHE_HOME, else ~/.cache).
+
+    What it holds depends on installed packages and the dbt project, never on data (the
+    report's JavaScript bundle, dbt's parse), so every data root of a host shares it; one of
+    each data root's own would be made again for every new one.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "label-overview"

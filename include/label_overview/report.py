@@ -23,7 +23,7 @@ import duckdb
 
 from label_overview import report_charts
 from label_overview.documents import label_overview_documents, warehouse_pairs
-from label_overview.files import safe_id, write_atomic
+from label_overview.files import cache_dir, safe_id, write_atomic
 from label_overview.report_charts import display_name, label_colors, top_labels
 from label_overview.windows import GROUP_BYS, Window
 
@@ -80,7 +80,7 @@ def channel_reports(
     """The report of each channel of one workspace's ``documents`` (``label_overview_documents``:
     a publish passes the documents its snapshots were written from, so both come from one
     query), in channel order; ``pngs`` asks for the charts as PNG too."""
-    javascript = report_charts.javascript_bundle(report_charts.cache_dir())
+    javascript = report_charts.javascript_bundle(cache_dir())
     reports = []
     for workspace_id, channel_id in sorted({(w, m) for w, m, _ in documents}):
         by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -306,16 +305,6 @@ def png(spec: dict[str, Any]) -> bytes:
 
     # 1.5 times the page's size: sharp on a slide, under a megabyte for a month of days.
     return vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=1.5)
-
-
-def cache_dir() -> Path:
-    """Where the bundle is kept: the user's cache folder ($XDG_CACHE_HOME, else ~/.cache).
-
-    The bundle depends on the installed vl-convert, not on any data, so every data root of a
-    host shares one (a data root of its own would bundle again for every new one).
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "label-overview"
 
 
 def javascript_bundle(cache: Path) -> str:

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from label_overview import parse_cache
 from label_overview.layout import DataRoot
 from label_overview.locking import warehouse_lock
 from label_overview.settings import Settings
@@ -111,6 +112,7 @@ def _dbt_subprocess(
             f"no dbt project at {DBT_PROJECT_DIR}: set LABEL_OVERVIEW_DBT_PROJECT_DIR"
         )
     settings.home.mkdir(parents=True, exist_ok=True)
+    parse_cache.seed(settings.root.dbt_target, DBT_PROJECT_DIR)
     completed = subprocess.run(
         [sys.executable, "-m", "label_overview.dbt_process", *arguments, *_dbt_paths(settings)],
         cwd=settings.home,  # dbt finds the warehouse and the landing relative to the data root
@@ -119,6 +121,7 @@ def _dbt_subprocess(
         text=True,
         preexec_fn=_die_with_parent,
     )
+    parse_cache.keep(settings.root.dbt_target, DBT_PROJECT_DIR)
     if (
         completed.returncode != 0
         and "Could not set lock on file" in completed.stdout + completed.stderr

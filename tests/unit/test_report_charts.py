@@ -13,11 +13,11 @@ import jsonschema
 import vl_convert
 
 from dynamo_emulator.reference import compute_label_overview
+from label_overview.files import cache_dir
 from label_overview.report import page
 from label_overview.report_charts import (
     PALETTE,
     VEGA_LITE_VERSION,
-    cache_dir,
     chart_spec,
     javascript_bundle,
     label_colors,
