@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from label_overview import landing
 from tests.conftest import FIRST_WEEK, cli, pipeline_env
 
 
@@ -36,14 +37,12 @@ def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset, first_
     plain, kept = first_week_home, tmp_path / "kept"
     result = cli(pipeline_env(emulator, dataset, kept), "run", *FIRST_WEEK, "--keep-text")
     assert result.returncode == 0, result.stderr
-    plain_landing = b"".join(
-        p.read_bytes() for p in (plain / "landing" / "vip_messages").rglob("*.jsonl")
-    )
-    kept_landing = b"".join(
-        p.read_bytes() for p in (kept / "landing" / "vip_messages").rglob("*.jsonl")
-    )
-    assert b'"text":' not in plain_landing and b'"userName":' not in plain_landing
-    assert b'"text":' in kept_landing and b'"userName":' in kept_landing
+    plain_landing, kept_landing = landed_personal_fields(plain), landed_personal_fields(kept)
+    rows = plain_landing[0]
+    assert rows > 0
+    assert plain_landing == (rows, 0, 0, set())
+    assert kept_landing[:3] == (rows, rows, rows)
+    assert kept_landing[3] <= texts
     for home in (plain, kept):
         connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
         try:
@@ -65,6 +64,18 @@ def test_text_and_user_names_only_when_asked(tmp_path, emulator, dataset, first_
                 assert not any(f'"{t}"' in dump for t in texts if len(t) > 3), table
         finally:
             connection.close()
+
+
+def landed_personal_fields(home) -> tuple[int, int, int, set[str]]:
+    """A landing's message rows, how many hold a text, how many a user name, and those values."""
+    partitions = sorted((home / "landing" / "vip_messages").rglob(landing.MESSAGES_FILE))
+    rows, with_text, with_name, texts, names = duckdb.execute(
+        """select count(*), count("text"), count("userName"),
+                  list(distinct "text"), list(distinct "userName")
+           from read_parquet($files)""",
+        {"files": [str(path) for path in partitions]},
+    ).fetchone()
+    return rows, with_text, with_name, {v for v in texts + names if v is not None}
 
 
 def test_each_workspace_folder_holds_only_its_own_ids(dataset, first_week_home):
