@@ -121,6 +121,9 @@ def freshness() -> str:
         return source_freshness(orchestration.settings_from_airflow(api=False))
 
 
+# Mapped per workspace, each task a batch of one, where the CLI publishes every workspace in one
+# batch: Airflow emits a task's outlet events only when it succeeds, so one task for all would
+# fail with any one workspace and drop the events of those that did publish.
 @task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}", multiple_outputs=False)
 def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     """Publish one workspace's trailing-window snapshots and announce them as an asset event."""

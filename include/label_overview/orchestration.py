@@ -207,7 +207,7 @@ def publish_one(
         for p in pairs
         if (p["workspace_id"], p["channel_id"]) not in done
     }
-    publication = steps.publish(settings, workspace_id, parse_day(day), failed, run_id=run_id)
+    publication = steps.publish(settings, [workspace_id], parse_day(day), failed, run_id=run_id)
     if publication.errors():
         raise PublishFailed("; ".join(publication.errors()))
     manifest = settings.root.manifest(workspace_id)

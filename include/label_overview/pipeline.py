@@ -102,11 +102,10 @@ def _run_steps(
     summary.seconds["build"] = time.monotonic() - started
 
     started = time.monotonic()
-    publications = [
-        steps.publish(settings, workspace_id, plan.publish_day, unlanded, run_id=run_id)
-        for workspace_id in plan.workspace_ids
-    ]
-    summary.files_published = sum(publication.files for publication in publications)
+    publication = steps.publish(
+        settings, plan.workspace_ids, plan.publish_day, unlanded, run_id=run_id
+    )
+    summary.files_published = publication.files
     summary.seconds["publish"] = time.monotonic() - started
 
     problems = []
@@ -118,7 +117,7 @@ def _run_steps(
         others = "others published" if summary.files_published else "nothing published"
         problems.append(f"{len(failed)} pair(s) failed, {others}: {', '.join(names)}")
     # The workspaces the failed pairs held back are named by those pairs already.
-    problems += [line for publication in publications for line in publication.incomplete_lines()]
+    problems += publication.incomplete_lines()
     if problems:
         raise PipelineError("; ".join(problems))
     return summary

@@ -51,7 +51,7 @@ Promise.all(charts).then(
 @dataclass(frozen=True)
 class ChannelReport:
     channel_id: str
-    html: str
+    html: bytes  # the page, UTF-8
     pngs: dict[str, bytes]
 
 
@@ -76,11 +76,15 @@ def channel_reports(
     documents: Mapping[tuple[str, str, str], dict[str, Any]],
     *,
     pngs: bool = False,
+    javascript: bytes | None = None,
 ) -> list[ChannelReport]:
     """The report of each channel of one workspace's ``documents`` (``label_overview_documents``:
     a publish passes the documents its snapshots were written from, so both come from one
-    query), in channel order; ``pngs`` asks for the charts as PNG too."""
-    javascript = report_charts.javascript_bundle(cache_dir())
+    query), in channel order; ``pngs`` asks for the charts as PNG too. ``javascript`` is the
+    charting bundle as UTF-8 (``report_charts.javascript_bundle``), for a caller that writes
+    many workspaces' pages to read it once; without it, it is read here."""
+    if javascript is None:
+        javascript = report_charts.javascript_bundle(cache_dir()).encode()
     reports = []
     for workspace_id, channel_id in sorted({(w, m) for w, m, _ in documents}):
         by_group = {g: documents[workspace_id, channel_id, g] for g in GROUP_BYS}
@@ -105,7 +109,7 @@ def write_reports(
     for report in reports:
         folder = snapshots_dir / safe_id(workspace_id, what="workspace id")
         folder = folder / safe_id(report.channel_id, what="channel id") / "report"
-        write_atomic(folder / "label-trends.html", report.html.encode())
+        write_atomic(folder / "label-trends.html", report.html)
         written.append(folder / "label-trends.html")
         for group_by in GROUP_BYS:
             path = folder / f"label-trends-{group_by}.png"
@@ -130,9 +134,13 @@ def page(
     by_group: dict[str, dict[str, Any]],
     specs: dict[str, dict[str, Any]],
     colors: dict[str, str],
-    javascript: str,
-) -> str:
-    """The whole page: top labels, the charts, and the documents they were drawn from."""
+    javascript: bytes,
+) -> bytes:
+    """The whole page as UTF-8: top labels, the charts, and the documents they were drawn from.
+
+    ``javascript`` comes encoded: the bundle holds a few characters beyond ASCII, so a page
+    built as text would be two bytes a character, copied and encoded again (~1.5 ms a page).
+    """
     day = by_group["day"]
     rows = "".join(
         f'<tr data-label="{html.escape(label)}"><td><span class="swatch" style="background:'
@@ -151,7 +159,7 @@ def page(
         for g in GROUP_BYS
     )
     title = f"Label trends · {workspace_id} · {channel_id} · {window}"
-    return f"""<!doctype html>
+    head = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
 <title>{html.escape(title)}</title>
@@ -171,7 +179,11 @@ marked "partial week". Hover a point or a bar for its numbers.</p>
 <h2>Top labels</h2>
 <table><tr><th>label</th><th>messages</th><th>conversations</th></tr>{rows}</table>
 {sections}
-<script>{javascript}</script>
+<script>"""
+    return b"".join((head.encode(), javascript, _PAGE_TAIL))
+
+
+_PAGE_TAIL = f"""</script>
 <script>{EMBED_CHARTS}</script>
 </body></html>
-"""
+""".encode()

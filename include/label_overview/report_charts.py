@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,8 @@ def _counted(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
+# Every page of a publish names the same buckets: each wording is worked out once.
+@functools.cache
 def period_text(group_by: str, bucket: str, days: int) -> str:
     """How a tooltip names the bucket; a week says how much of it the window holds."""
     day = dt.date.fromisoformat(bucket)

@@ -40,8 +40,17 @@ def record_steps(monkeypatch) -> list[tuple[str, dict]]:
     return calls
 
 
+def per_workspace(name: str, arguments: dict) -> list[dict]:
+    """A publish as one call per workspace it publishes, its other arguments alike: the CLI
+    publishes every workspace in one batch, the DAG each in a task of its own."""
+    if name != "publish":
+        return [arguments]
+    return [{**arguments, "workspace_ids": [w]} for w in arguments["workspace_ids"]]
+
+
 def comparable(calls: list[tuple[str, dict]]) -> list[tuple[str, list]]:
-    """The calls without their per-run arguments, in a stable order (pairs run in parallel)."""
+    """The calls without their per-run arguments, each publish flattened into one entry per
+    workspace, in a stable order (pairs run in parallel)."""
     result = []
     for name, arguments in calls:
         settings = arguments["settings"]
@@ -49,9 +58,14 @@ def comparable(calls: list[tuple[str, dict]]) -> list[tuple[str, list]]:
             settings = dataclasses.replace(
                 settings, api_base_url="", api_key="", api_secret=Secret("")
             )
-        kept = {**arguments, "settings": settings}
-        result.append((name, sorted((k, repr(v)) for k, v in kept.items() if k not in PER_RUN)))
+        for kept in per_workspace(name, {**arguments, "settings": settings}):
+            result.append((name, sorted((k, repr(v)) for k, v in kept.items() if k not in PER_RUN)))
     return sorted(result)
+
+
+def published_batches(calls: list[tuple[str, dict]]) -> list[list[str]]:
+    """The workspaces of each publish call, in the order of the calls."""
+    return [list(arguments["workspace_ids"]) for name, arguments in calls if name == "publish"]
 
 
 def test_the_cli_and_a_dag_run_call_the_same_steps_alike(
@@ -62,7 +76,7 @@ def test_the_cli_and_a_dag_run_call_the_same_steps_alike(
     calls = record_steps(monkeypatch)
     settings = Settings.from_env(pipeline_env(emulator, dataset, home))
     run_pipeline(settings, Window(day, day))
-    by_cli = comparable(calls)
+    by_cli, cli_batches = comparable(calls), published_batches(calls)
     calls.clear()
     shutil.rmtree(home)
 
@@ -70,7 +84,10 @@ def test_the_cli_and_a_dag_run_call_the_same_steps_alike(
     run, states = _run(dagbag, "label_overview_backfill", conf={"from": str(day), "to": str(day)})
     assert run.state == "success", states
     by_dag = comparable(calls)
-    pairs = sum(len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids())
+    workspaces = sorted(dataset.vip_workspace_ids())
+    pairs = sum(len(dataset.channels_of(w)) for w in workspaces)
     assert [name for name, _ in by_cli].count("extract") == pairs
-    assert [name for name, _ in by_cli].count("publish") == len(dataset.vip_workspace_ids())
+    # The CLI publishes every workspace in one call, the DAG each in a call of its own.
+    assert cli_batches == [workspaces]
+    assert sorted(published_batches(calls)) == [[w] for w in workspaces]
     assert by_dag == by_cli

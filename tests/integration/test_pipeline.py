@@ -360,10 +360,129 @@ def test_a_converted_jsonl_landing_builds_the_same_marts_and_snapshots(built, da
 
     settings = Settings(home=home)
     dbt_build(settings, None)
-    for workspace_id in dataset.vip_workspace_ids():
-        steps.publish(settings, workspace_id, LAST_DAY, run_id="test")
+    steps.publish(settings, dataset.vip_workspace_ids(), LAST_DAY, run_id="test")
     assert marts_rows(home) == marts_rows(built["home"])
     assert published_snapshots(home) == published_snapshots(built["home"])
+
+
+def publish_records(settings: Settings, run_id: str) -> list[dict]:
+    """A run's publish records, by workspace, without their times."""
+    from label_overview import runs
+
+    records = [r for r in runs.read_records(settings.root, run_id) if r["step"] == "publish"]
+    return sorted(
+        (
+            {k: v for k, v in r.items() if k not in ("started_at", "finished_at", "seconds")}
+            for r in records
+        ),
+        key=lambda record: record["workspace_id"],
+    )
+
+
+def without_publication_times(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Every file's bytes, a manifest's ``publishedAt`` blanked: it is the publish's time."""
+    result = dict(files)
+    for path, body in files.items():
+        if path.endswith("manifest.json"):
+            manifest = json.loads(body)
+            for entry in manifest["files"]:
+                entry["publishedAt"] = None
+            result[path] = json.dumps(manifest).encode()
+    return result
+
+
+def test_a_batch_publishes_what_each_workspace_publishes_alone(built, dataset, tmp_path):
+    import duckdb
+
+    from label_overview.publishing import Publication
+    from label_overview.windows import trailing_window
+
+    # One workspace is held back by a pair whose extract failed; the other has a pair with a
+    # day never landed (taken out of the coverage ledger) beside a whole one.
+    held, partial = sorted(dataset.vip_workspace_ids())
+    failed_channel = dataset.channels_of(held)[0]["id"]
+    gap_channel, whole_channel = sorted(channel["id"] for channel in dataset.channels_of(partial))
+    gap = LAST_DAY - dt.timedelta(days=3)
+    failed = {(held, failed_channel): (Window(LAST_DAY, LAST_DAY),)}
+    outcomes = {}
+    for how in ("batch", "alone"):
+        home = copy_of_built_home(built, tmp_path / how)
+        with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+            connection.execute(
+                """delete from marts.fct_landing_coverage
+                   where workspace_id = $w and channel_id = $m and day = $d""",
+                {"w": partial, "m": gap_channel, "d": gap},
+            )
+        settings = Settings(home=home)
+        batches = [[held, partial]] if how == "batch" else [[held], [partial]]
+        publications = [
+            steps.publish(settings, batch, LAST_DAY, failed, run_id="test") for batch in batches
+        ]
+        exports = home / "exports"
+        files = {
+            p.relative_to(exports).as_posix(): p.read_bytes()
+            for p in exports.rglob("*")
+            if p.is_file()
+        }
+        outcomes[how] = publications, files, publish_records(settings, "test")
+
+    window = trailing_window(LAST_DAY)
+    skipped = {held: [f"{held}/{failed_channel} ({LAST_DAY}..{LAST_DAY})"]}
+    incomplete = {(partial, gap_channel): [gap]}
+    batch_publications, batch_files, batch_records = outcomes["batch"]
+    alone_publications, alone_files, alone_records = outcomes["alone"]
+    assert batch_publications == [Publication(2, skipped, incomplete, window)]
+    assert alone_publications == [
+        Publication(0, skipped, {}, window),
+        Publication(2, {}, incomplete, window),
+    ]
+    assert batch_publications[0].errors() == [
+        f"workspace {held}: extract failed for {held}/{failed_channel}"
+        f" ({LAST_DAY}..{LAST_DAY}); not publishing",
+        f"{partial}/{gap_channel}: {gap} never landed; not publishing its {window} snapshots",
+    ]
+    # The same files, byte for byte (a manifest's publication time aside): the whole pair's
+    # snapshots and page, as the full run published them, and the manifest listing them.
+    name = f"{window.first_day}_{window.last_day}.json"
+    published = [
+        f"{partial}/{whole_channel}/day/{name}",
+        f"{partial}/{whole_channel}/report/label-trends.html",
+        f"{partial}/{whole_channel}/week/{name}",
+    ]
+    assert sorted(batch_files) == sorted([f"{partial}/manifest.json", *published])
+    for path in published:
+        assert batch_files[path] == (built["home"] / "exports" / path).read_bytes()
+    manifest = json.loads(batch_files[f"{partial}/manifest.json"])
+    assert len({entry["publishedAt"] for entry in manifest["files"]}) == 1
+    # The times of the publish and of the fetches aside (a rerun of the full run's may have
+    # fetched again since, and kept its manifest's times with its unchanged bytes).
+    full_run = json.loads((built["home"] / "exports" / partial / "manifest.json").read_bytes())
+    times = dict.fromkeys(("publishedAt", "fetchedFrom", "fetchedTo"))
+    assert [entry | times for entry in manifest["files"]] == [
+        entry | times for entry in full_run["files"] if entry["mediumId"] == whole_channel
+    ]
+    assert without_publication_times(batch_files) == without_publication_times(alone_files)
+    # One record per workspace, as each publishing alone leaves.
+    assert (
+        batch_records
+        == alone_records
+        == [
+            {
+                "run_id": "test",
+                "step": "publish",
+                "workspace_id": held,
+                "files": 0,
+                "errors": batch_publications[0].errors()[:1],
+            },
+            {
+                "run_id": "test",
+                "step": "publish",
+                "workspace_id": partial,
+                "files": 2,
+                "errors": batch_publications[0].errors()[1:],
+            },
+        ]
+    )
 
 
 def test_a_runs_plan_converts_an_older_landing_first(built, dataset, tmp_path):

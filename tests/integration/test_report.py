@@ -318,7 +318,7 @@ def test_cli_report_renders_a_window(published, dataset, tmp_path):
     from label_overview.report import ChannelReport, write_reports
 
     channel_id = pages[0].parent.parent.name
-    assert write_reports(tmp_path, workspace_id, [ChannelReport(channel_id, "<p>", {})]) == [
+    assert write_reports(tmp_path, workspace_id, [ChannelReport(channel_id, b"<p>", {})]) == [
         pages[0]
     ]
     assert sorted(path.name for path in pages[0].parent.iterdir()) == ["label-trends.html"]

@@ -145,7 +145,7 @@ def test_no_label_name_can_end_the_pages_scripts():
     by_group = {g: document(g) for g in ("day", "week")}
     colors = label_colors(by_group["day"])
     specs = {g: chart_spec(by_group[g], colors) for g in by_group}
-    html = page(W, M, WINDOW, by_group, specs, colors, "/* the bundle */")
+    html = page(W, M, WINDOW, by_group, specs, colors, b"/* the bundle */").decode()
     assert "</script><!--" not in html
     assert "background:red" not in html  # the table's swatch: the palette's colour instead
     assert f'style="background:{PALETTE[1]}"' in html

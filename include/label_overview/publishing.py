@@ -1,0 +1,115 @@
+"""What a publish reads and writes: one read of the warehouse for a batch of workspaces, then
+each workspace's snapshots, manifest and label trend reports (``steps.publish`` decides which
+workspaces, under which lock, and records each one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from label_overview import coverage, snapshots
+from label_overview.documents import label_overview_bodies, parsed_documents, warehouse_pairs
+from label_overview.files import cache_dir
+from label_overview.report import channel_reports, write_reports
+from label_overview.report_charts import javascript_bundle
+from label_overview.windows import Window
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What publishing did: files written, workspaces held back by a failed extract, and pairs
+    held back because their window has days never landed."""
+
+    files: int = 0
+    skipped: Mapping[str, list[str]] = field(default_factory=dict)
+    incomplete: Mapping[tuple[str, str], list[dt.date]] = field(default_factory=dict)
+    window: Window | None = None
+
+    @classmethod
+    def merged(cls, publications: Iterable[Publication], window: Window) -> Publication:
+        """The publications of a batch's workspaces, one each, as one."""
+        files, skipped, incomplete = 0, {}, {}
+        for publication in publications:
+            files += publication.files
+            skipped.update(publication.skipped)
+            incomplete.update(publication.incomplete)
+        return cls(files, skipped, incomplete, window)
+
+    def errors(self) -> list[str]:
+        """One line per workspace or pair not published."""
+        return self.skipped_lines() + self.incomplete_lines()
+
+    def skipped_lines(self) -> list[str]:
+        return [
+            f"workspace {workspace_id}: extract failed for {', '.join(sorted(pairs))};"
+            " not publishing"
+            for workspace_id, pairs in sorted(self.skipped.items())
+        ]
+
+    def incomplete_lines(self) -> list[str]:
+        return [
+            f"{workspace_id}/{channel_id}: {coverage.describe_days(days)} never landed;"
+            f" not publishing its {self.window} snapshots"
+            for (workspace_id, channel_id), days in sorted(self.incomplete.items())
+        ]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a batch of workspaces' files are drawn from, read once for all of them: from the
+    warehouse, for one window and by workspace, its pairs, each pair's coverage of the window
+    and the documents of the pairs that cover it whole; and the pages' charting JavaScript
+    (UTF-8)."""
+
+    window: Window
+    pairs: Mapping[str, list[tuple[str, str]]]
+    covered: Mapping[tuple[str, str], coverage.WindowCoverage]
+    bodies: Mapping[str, dict[tuple[str, str, str], bytes]]
+    javascript: bytes
+
+
+def read_batch(
+    connection: duckdb.DuckDBPyConnection, workspace_ids: Iterable[str], window: Window
+) -> Batch:
+    """Every pair of ``workspace_ids``, its coverage and its documents: one query each, for the
+    whole batch (the documents feed both the snapshots and the reports)."""
+    pairs = warehouse_pairs(connection, workspace_ids)
+    covered = coverage.window_coverage(connection, pairs, window)
+    complete = [pair for pair in pairs if not covered[pair].missing]
+    bodies = label_overview_bodies(connection, complete, window)
+    pairs_by_workspace: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pair in pairs:
+        pairs_by_workspace[pair[0]].append(pair)
+    bodies_by_workspace: dict[str, dict[tuple[str, str, str], bytes]] = defaultdict(dict)
+    for key, body in bodies.items():
+        bodies_by_workspace[key[0]][key] = body
+    javascript = javascript_bundle(cache_dir()).encode()
+    return Batch(window, pairs_by_workspace, covered, bodies_by_workspace, javascript)
+
+
+def write_workspace(
+    snapshots_dir: Path, workspace_id: str, batch: Batch, published_at: str
+) -> Publication:
+    """Write one workspace's snapshots of its whole pairs, its manifest and its reports, from
+    the ``batch`` it belongs to; returns what it wrote and the pairs it held back."""
+    covered = {pair: batch.covered[pair] for pair in batch.pairs.get(workspace_id, [])}
+    bodies = batch.bodies.get(workspace_id, {})
+    written = snapshots.write_snapshots(
+        snapshots_dir,
+        bodies,
+        batch.window,
+        {pair: (c.fetched_from, c.fetched_to) for pair, c in covered.items() if not c.missing},
+    )
+    snapshots.write_manifest(
+        snapshots_dir / workspace_id, workspace_id, published_at=published_at, written=written
+    )
+    reports = channel_reports(batch.window, parsed_documents(bodies), javascript=batch.javascript)
+    write_reports(snapshots_dir, workspace_id, reports)
+    incomplete = {pair: c.missing for pair, c in covered.items() if c.missing}
+    return Publication(len(written), {}, incomplete, batch.window)
