@@ -25,6 +25,37 @@ group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endmacro %}
 
+{#-
+    The same rows as duplicate_keys, for a key that holds a line number (`line_column`,
+    macros/line_bitmaps.sql): a bitmap per block of lines finds the blocks with a repeated
+    line (or a null one), and only their rows are grouped by the whole key. A hash table
+    entry per block instead of one per row: a fifth of the time on the 10M-row facts.
+-#}
+{% macro duplicate_lines(model, columns, line_column) %}
+{%- set group_columns = columns | reject('equalto', line_column) | list -%}
+with
+
+suspect_blocks as (
+
+    select
+        {% for column in group_columns -%}
+            {{ column }},
+        {% endfor -%}
+        {{ line_block(line_column) }} as line_block
+    from {{ model }}
+    group by all
+    having count(*) <> coalesce(bit_count({{ line_bitmap(line_column) }}), 0)
+
+)
+
+select
+    {{ columns | join(', ') }},
+    count(*) as occurrences
+from {{ in_line_blocks(model, 'keyed', group_columns, line_column, 'suspect_blocks') }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endmacro %}
+
 {#- dbt's `unique` test, the same way (dispatched here by dbt_project.yml); nulls are
     not_null's business, as in dbt's own. -#}
 {% macro duckdb__test_unique(model, column_name) %}

@@ -121,6 +121,104 @@ def test_a_labeled_row_must_name_a_labeled_message(built, tmp_path, change):
     ]
 
 
+# The facts' key and relationship tests compare bitmaps of lines per block of 1024
+# (macros/line_bitmaps.sql); these are the plain checks whose rows they must return.
+MESSAGE_KEY_TEST = (
+    "unique_combination_fct_user_messages_workspace_id__channel_id__sent_on__landing_line"
+)
+LABEL_KEY_TEST = (
+    "unique_combination_fct_labeled_messages_workspace_id__channel_id__sent_on__landing_line__label"
+)
+PLAIN_KEY_CHECKS = {
+    MESSAGE_KEY_TEST: """
+        select workspace_id, channel_id, sent_on, landing_line, count(*)
+        from marts.fct_user_messages group by all having count(*) > 1""",
+    LABEL_KEY_TEST: """
+        select workspace_id, channel_id, sent_on, landing_line, label, count(*)
+        from marts.fct_labeled_messages group by all having count(*) > 1""",
+    "relationships_fct_labeled_messages__labeled_fct_user_messages": """
+        select workspace_id, channel_id, sent_on, landing_line
+        from marts.fct_labeled_messages
+        anti join (select * from marts.fct_user_messages where is_labeled)
+            using (workspace_id, channel_id, sent_on, landing_line)""",
+}
+
+# Rows planted where bitmaps could go wrong: lines in another block at the same bit, lines far
+# out or below zero, a labeled row naming an unlabeled message of its own block, and rows that
+# look alike without breaking a rule.
+PLANTED_ROWS = """
+create temp table picked as
+select
+    workspace_id, channel_id, sent_on,
+    min(landing_line) filter (is_labeled) as labeled_line,
+    min(landing_line) filter (not is_labeled) as unlabeled_line
+from marts.fct_user_messages
+group by all
+having min(landing_line) filter (is_labeled) < 1024
+    and min(landing_line) filter (not is_labeled) < 1024
+order by all
+limit 1;
+
+create temp macro message_row(line_offset) as table
+select * replace (landing_line + line_offset as landing_line)
+from marts.fct_user_messages semi join picked using (workspace_id, channel_id, sent_on)
+where landing_line = (select labeled_line from picked);
+
+create temp macro labeled_row(new_line) as table
+select * replace (new_line as landing_line)
+from marts.fct_labeled_messages semi join picked using (workspace_id, channel_id, sent_on)
+where landing_line = (select labeled_line from picked)
+order by label
+limit 1;
+
+insert into marts.fct_user_messages from message_row(1024);
+insert into marts.fct_user_messages from message_row(0);
+insert into marts.fct_user_messages from message_row(-100000);
+insert into marts.fct_user_messages from message_row(-100000);
+insert into marts.fct_user_messages from message_row(1099511627776);
+insert into marts.fct_user_messages from message_row(1099511627776);
+
+insert into marts.fct_labeled_messages from labeled_row((select labeled_line from picked) + 1024);
+insert into marts.fct_labeled_messages from labeled_row((select labeled_line from picked) + 2048);
+insert into marts.fct_labeled_messages from labeled_row((select unlabeled_line from picked));
+insert into marts.fct_labeled_messages from labeled_row((select labeled_line from picked));
+insert into marts.fct_labeled_messages
+select * replace ('planted_label' as label) from labeled_row((select labeled_line from picked));
+insert into marts.fct_labeled_messages from labeled_row(-7);
+insert into marts.fct_labeled_messages from labeled_row(-7);
+"""
+
+
+def test_key_tests_fail_on_exactly_the_rows_of_the_plain_checks(built, tmp_path):
+    import duckdb
+
+    home = copy_of_built_home(built, tmp_path)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        connection.execute(PLANTED_ROWS)
+        plain = {
+            name: sorted(connection.execute(sql).fetchall())
+            for name, sql in PLAIN_KEY_CHECKS.items()
+        }
+    # The message at line L twice (+0), twice 100000 lines before, twice 2^40 lines after; its
+    # labeled row twice, twice at line -7 (also two orphans), and at L + 2048 and at an
+    # unlabeled message's line (orphans). A copy of both at L + 1024 (the same bit of the next
+    # block) and a new label on L's labeled row break no rule.
+    assert [len(rows) for rows in plain.values()] == [3, 2, 4]
+    with pytest.raises(TransformError) as failure:
+        dbt_test(
+            Settings(home=home),
+            "test_type:data,fct_user_messages test_type:data,fct_labeled_messages",
+        )
+    assert failed_tests(failure) == sorted((name, "fail") for name in PLAIN_KEY_CHECKS)
+    results = json.loads((Settings(home=home).root.dbt_target / "run_results.json").read_text())
+    compiled = {
+        result["unique_id"].split(".")[2]: result["compiled_code"] for result in results["results"]
+    }
+    with read_only(home / "warehouse.duckdb") as connection:
+        for name, rows in plain.items():
+            assert sorted(connection.execute(compiled[name]).fetchall()) == rows, name
+
+
 def test_a_null_where_the_contract_forbids_it_fails_the_build(built, tmp_path):
     # not null is a contract constraint, not a dbt test: DuckDB refuses the row, dbt fails.
     import duckdb

@@ -8,38 +8,63 @@
 -- and a value in both lists is one label (custom, since the workspace defined it).
 with
 
-user_messages as (
+-- Read twice below: not materialized, so each read is a plain scan of the table.
+user_messages as not materialized (
 
     select * from {{ ref('fct_user_messages') }}
 
 ),
 
-run_messages as (
+-- Each value once: its first occurrence in its list, and a value in both lists with the custom
+-- ids. Each list is unnested on its own, so no list is copied beside every label (as
+-- unnesting the two lists together, with their positions, did: 10% of this model's time).
+builtin_labels as (
 
     select
-        *,
-        list_concat(labels, custom_label_ids) as all_labels
+        workspace_id,
+        channel_id,
+        sent_on,
+        landing_line,
+        unnest(list_filter(
+            labels,
+            lambda label, i: list_position(labels, label) = i
+                and list_position(custom_label_ids, label) is null
+        )) as label,
+        false as is_custom_label,
+        conversation_id,
+        week_start,
+        sent_at
     from user_messages
-    where {{ run_days_predicate('sent_on') }}
+    where len(labels) > 0
+        and {{ run_days_predicate('sent_on') }}
 
 ),
 
-unnested as (
+custom_labels as (
 
     select
-        *,
-        unnest(all_labels) as label,
-        unnest(range(1, len(all_labels) + 1)) as label_position
-    from run_messages
+        workspace_id,
+        channel_id,
+        sent_on,
+        landing_line,
+        unnest(list_filter(
+            custom_label_ids, lambda label, i: list_position(custom_label_ids, label) = i
+        )) as label,
+        true as is_custom_label,
+        conversation_id,
+        week_start,
+        sent_at
+    from user_messages
+    where len(custom_label_ids) > 0
+        and {{ run_days_predicate('sent_on') }}
 
 ),
 
--- Each list is already distinct: only a value in both lists repeats, and it is kept once.
 message_labels as (
 
-    select *
-    from unnested
-    where list_position(all_labels, label) = label_position
+    select * from builtin_labels
+    union all
+    select * from custom_labels
 
 )
 
@@ -49,7 +74,7 @@ select
     sent_on,
     landing_line,
     label,
-    list_contains(custom_label_ids, label) as is_custom_label,
+    is_custom_label,
     conversation_id,
     week_start,
     sent_at
