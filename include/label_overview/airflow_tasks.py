@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +17,10 @@ API_POOL = "dynamo_api"
 # still runs this long is stopped and retried like any failure.
 EXTRACT_TIMEOUT = dt.timedelta(hours=2)
 WRITER_POOL = "duckdb_writer"
+# The Celery queue of the one host that owns the warehouse: the steps that read or write it,
+# or the data root's mirror of the bucket (storage.py), run there; extracts run on any worker.
+# Executors without queues (the embedded default's) ignore it.
+WRITER_QUEUE = os.environ.get("LABEL_OVERVIEW_WRITER_QUEUE", "duckdb")
 # One asset, one event per published workspace (each mapped publish task emits its own): the
 # extra names the workspace, day, manifest and files, so consumers schedule on new snapshots
 # and pick the workspaces they care about (dags/label_overview_snapshot_consumers.py).
@@ -39,7 +44,7 @@ def _no_retry_on_final_errors() -> Iterator[None]:
         raise AirflowFailException(str(error)) from None
 
 
-@task(multiple_outputs=False)
+@task(queue=WRITER_QUEUE, multiple_outputs=False)
 def plan(from_day: str | None = None, to_day: str | None = None) -> dict:
     """List the pairs and plan each one's days.
 
@@ -56,7 +61,7 @@ def plan(from_day: str | None = None, to_day: str | None = None) -> dict:
         lineage.declare(
             context,
             lineage.api(settings, "/workspaces", "/channels"),
-            lineage.files([settings.root.landing / "reference"]),
+            lineage.files(settings, [settings.root.landing / "reference"]),
         )
         return orchestration.plan(settings, from_day, to_day, target_day, context["run_id"])
 
@@ -88,12 +93,12 @@ def extract(pair: dict) -> dict:
         lineage.declare(
             context,
             lineage.api(settings, "/vip-messages", "/vip-messages/export", "/label-overview"),
-            lineage.files(orchestration.pair_folders(settings, pair)),
+            lineage.files(settings, orchestration.pair_folders(settings, pair)),
         )
         return orchestration.extract_one(settings, pair, context["run_id"])
 
 
-@task(pool=WRITER_POOL, trigger_rule="all_done_min_one_success")
+@task(queue=WRITER_QUEUE, pool=WRITER_POOL, trigger_rule="all_done_min_one_success")
 def build(planned: dict) -> str:
     """One ``dbt build`` for the planned days; runs even when some pairs failed, so the others
     publish."""
@@ -111,20 +116,24 @@ def build(planned: dict) -> str:
 
 
 # All done: when every pull fails for days, this is the task that says so.
-@task(pool=WRITER_POOL, trigger_rule="all_done")
+@task(queue=WRITER_QUEUE, pool=WRITER_POOL, trigger_rule="all_done")
 def freshness() -> str:
     """dbt source freshness of the landing: fails when the newest fetch is too old."""
     from label_overview import orchestration
-    from label_overview.transform import source_freshness
 
     with _no_retry_on_final_errors():
-        return source_freshness(orchestration.settings_from_airflow(api=False))
+        return orchestration.freshness(orchestration.settings_from_airflow(api=False))
 
 
 # Mapped per workspace, each task a batch of one, where the CLI publishes every workspace in one
 # batch: Airflow emits a task's outlet events only when it succeeds, so one task for all would
 # fail with any one workspace and drop the events of those that did publish.
-@task(outlets=[SNAPSHOTS], map_index_template="{{ workspace_id }}", multiple_outputs=False)
+@task(
+    queue=WRITER_QUEUE,
+    outlets=[SNAPSHOTS],
+    map_index_template="{{ workspace_id }}",
+    multiple_outputs=False,
+)
 def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     """Publish one workspace's trailing-window snapshots and announce them as an asset event."""
     from label_overview import lineage, orchestration
@@ -148,23 +157,22 @@ def publish(workspace_id: str, planned: dict, pairs: list[dict]) -> dict:
     lineage.declare(
         context,
         lineage.relations(settings, RELATIONS_READ),
-        lineage.files(orchestration.published_files(settings, workspace_id)),
+        lineage.files(settings, orchestration.published_files(settings, workspace_id)),
     )
     return published
 
 
 # A teardown: it runs however the run went, and its own state never decides the run's.
-@task(trigger_rule="all_done", retries=0)
+@task(queue=WRITER_QUEUE, trigger_rule="all_done", retries=0)
 def finish() -> list[str]:
     """Record the run's end in its run history (``steps.finish``); returns its problems."""
-    from label_overview import notify, orchestration, runs, steps
+    from label_overview import notify, orchestration
 
     context = get_current_context()
     settings = orchestration.settings_from_airflow(api=False)
-    problems = steps.finish(settings, context["run_id"])
+    problems, warnings = orchestration.finish(settings, context["run_id"])
     # A failed run's alert (the DAG's failure callback) lists its warnings; a run that succeeded
     # with some gets one of its own.
-    warnings = runs.warnings(runs.read_records(settings.root, context["run_id"]))
     if warnings and not problems:
         notify.alert_warnings(
             context["dag"].dag_id, context["run_id"], notify.run_day(context), warnings
@@ -172,14 +180,14 @@ def finish() -> list[str]:
     return problems
 
 
-@task(retries=1)
+@task(queue=WRITER_QUEUE, retries=1)
 def check_lateness() -> str:
     """Email once unless the run for the day before this run's deadline has finished."""
-    from label_overview import notify, orchestration
+    from label_overview import orchestration
 
     # The run at D+1 06:00 has the data interval starting on day D: D's run is the one due.
     day = get_current_context()["data_interval_start"].date()
-    return notify.alert_if_late(orchestration.settings_from_airflow(api=False), day)
+    return orchestration.check_lateness(orchestration.settings_from_airflow(api=False), day)
 
 
 @task(inlets=[SNAPSHOTS])

@@ -197,6 +197,8 @@ def _log_progress_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     # One line per HTTP request would drown the progress; retries are logged by the client.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The storage's client names where it found its credentials, once per connection.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -229,6 +231,7 @@ def _expected_error_message(error: Exception) -> str | None:
     from label_overview.landing import LandingConversionError
     from label_overview.pipeline import PipelineError
     from label_overview.settings import SettingsError
+    from label_overview.storage import StorageError
     from label_overview.transform import TransformError
     from label_overview.warehouse import WarehouseError
     from label_overview.windows import WindowError
@@ -244,6 +247,7 @@ def _expected_error_message(error: Exception) -> str | None:
         TransformError,
         WarehouseError,
         PipelineError,
+        StorageError,
         OSError,
     )
     if isinstance(error, expected):

@@ -97,19 +97,24 @@ def overview_partitions_dir(
     return _pair_dir(landing / table, workspace_id, channel_id)
 
 
+def reference_dir(landing: Path) -> Path:
+    """The API's listings, replaced whole by every plan (``land_reference``)."""
+    return landing / "reference"
+
+
 def reference_workspaces_path(landing: Path) -> Path:
-    return landing / "reference" / "workspaces.jsonl"
+    return reference_dir(landing) / "workspaces.jsonl"
 
 
 def reference_channels_path(landing: Path, workspace_id: str) -> Path:
     workspace = safe_id(workspace_id, what="workspace id")
-    return landing / "reference" / "channels" / f"workspace_id={workspace}" / "channels.jsonl"
+    return reference_dir(landing) / "channels" / f"workspace_id={workspace}" / "channels.jsonl"
 
 
 def remove_channel_lists_except(landing: Path, workspace_ids: set[str]) -> None:
     """Delete the channel lists of every workspace not in ``workspace_ids``: the reference files
     are a snapshot of the API's answer, and a workspace gone from it keeps only its messages."""
-    for folder in (landing / "reference" / "channels").glob("workspace_id=*"):
+    for folder in (reference_dir(landing) / "channels").glob("workspace_id=*"):
         if folder.name.removeprefix("workspace_id=") not in workspace_ids:
             shutil.rmtree(folder)
 

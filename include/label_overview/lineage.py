@@ -5,8 +5,9 @@ configuration names (a file by default, see the README; Marquez by configuration
 datasets a task touches are known only when it runs (the pairs planned, the marts built, the
 snapshots written), so the task names them on itself before it returns, as OpenLineage
 datasets among its inlets and outlets, and the COMPLETE event carries them. Names: the API's
-endpoints under its base URL, landing folders and snapshot files under ``file``, warehouse
-relations under ``duckdb://<warehouse path>``.
+endpoints under its base URL, landing folders and snapshot files under ``file`` (or, with a
+storage, under their bucket, ``s3://bucket``), warehouse relations under
+``duckdb://<warehouse path>``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,24 @@ def api(settings: Settings, *paths: str) -> list[Any]:
     return [_dataset(settings.api_base_url.rstrip("/"), path) for path in paths]
 
 
-def files(paths: Iterable[Path]) -> list[Any]:
-    return [_dataset("file", str(path)) for path in paths]
+def files(settings: Settings, paths: Iterable[Path]) -> list[Any]:
+    """Files and folders of the data root, where users find them: the bucket's, with a
+    storage (``storage.py``)."""
+    if not settings.storage_url:
+        return [_dataset("file", str(path)) for path in paths]
+    bucket, _, prefix = settings.storage_url.removeprefix("s3://").rstrip("/").partition("/")
+    return [
+        _dataset(f"s3://{bucket}", "/".join(filter(None, [prefix, _relative(settings, path)])))
+        for path in paths
+    ]
+
+
+def _relative(settings: Settings, path: Path) -> str:
+    return path.relative_to(settings.home).as_posix()
 
 
 def landing_tables(settings: Settings) -> list[Any]:
-    return files(settings.root.landing / table for table in LANDING_TABLES)
+    return files(settings, (settings.root.landing / table for table in LANDING_TABLES))
 
 
 def relations(settings: Settings, names: Iterable[str]) -> list[Any]:

@@ -15,18 +15,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from label_overview import landing, steps
+from label_overview import landing, notify, runs, steps, storage
 from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
 from label_overview.extract import Pair
 from label_overview.files import UnsafeIdError
+from label_overview.layout import LANDING_DIR
 from label_overview.settings import Secret, Settings, SettingsError
-from label_overview.transform import BuildSummary, FreshnessError
+from label_overview.transform import BuildSummary, FreshnessError, source_freshness
 from label_overview.windows import GROUP_BYS, Window, WindowError, parse_day
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONN_ID = "dynamo_default"
+# The object storage's endpoint and keys, where the data root's shared parts live in a bucket.
+STORAGE_CONN_ID = "label_overview_storage"
 
 
 class DiscoveryError(RuntimeError):
@@ -53,9 +56,10 @@ FINAL_ERRORS = (
 
 def settings_from_airflow(*, api: bool, conn_id: str | None = None) -> Settings:
     """Settings from Airflow Variables ``label_overview_home`` / ``label_overview_lookback_days``
-    / ``label_overview_mode`` (falling back to the environment and its defaults) and, when the
-    task calls the ``api``, the Dynamo connection (host = base URL, login = key, password =
-    secret)."""
+    / ``label_overview_mode`` / ``label_overview_storage_url`` (falling back to the environment
+    and its defaults); with a storage URL, the storage connection, where it exists (login =
+    access key, password = secret key, extra ``endpoint_url``); and, when the task calls the
+    ``api``, the Dynamo connection (host = base URL, login = key, password = secret)."""
     from airflow.sdk import BaseHook, Variable
 
     changes: dict[str, Any] = {}
@@ -77,6 +81,7 @@ def settings_from_airflow(*, api: bool, conn_id: str | None = None) -> Settings:
         ("label_overview_home", "home", lambda v: Path(v).absolute()),
         ("label_overview_lookback_days", "lookback_days", int),
         ("label_overview_mode", "mode", str),
+        ("label_overview_storage_url", "storage_url", str),
     ):
         value = Variable.get(variable, default=None)
         if value is not None:
@@ -87,9 +92,27 @@ def settings_from_airflow(*, api: bool, conn_id: str | None = None) -> Settings:
                     f"Airflow Variable {variable} is malformed: {value!r}"
                 ) from None
     settings = Settings.from_env().with_changes(**changes)
+    if settings.storage_url:
+        settings = settings.with_changes(**_storage_access(BaseHook))
     if api:
         settings.require_api()
     return settings
+
+
+def _storage_access(hook: Any) -> dict[str, Any]:
+    """The storage connection's endpoint and keys; none where it does not exist (botocore's
+    own then: its environment variables, ~/.aws, an instance role)."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection = hook.get_connection(STORAGE_CONN_ID)
+    except AirflowNotFoundException:
+        return {}
+    return {
+        "storage_endpoint_url": connection.extra_dejson.get("endpoint_url", ""),
+        "storage_key": connection.login or "",
+        "storage_secret": Secret(connection.password or ""),
+    }
 
 
 def plan(
@@ -111,7 +134,8 @@ def plan(
         request = Window(target_day, target_day)
     else:
         raise WindowError("a run needs from and to, or a data interval")
-    run_plan = steps.plan(settings, request, run_id=run_id)
+    with storage.synced(settings, storage.plan_sync(settings.root, run_id)):
+        run_plan = steps.plan(settings, request, run_id=run_id)
     pairs: list[dict[str, Any]] = [
         {
             "workspace_id": pair_plan.pair.workspace_id,
@@ -147,7 +171,9 @@ def extract_one(settings: Settings, pair: Mapping[str, Any], run_id: str) -> dic
     pair_plan = steps.PairPlan(
         Pair(pair["workspace_id"], pair["channel_id"]), _windows(pair["windows"])
     )
-    landed = steps.extract(settings, pair_plan, run_id)
+    # With a storage, the pair lands in a scratch data root that is pushed to the bucket.
+    with storage.scratch(settings, [LANDING_DIR]) as scratch_settings:
+        landed = steps.extract(scratch_settings, pair_plan, run_id)
     return {
         "workspace_id": landed.pair.workspace_id,
         "channel_id": landed.pair.channel_id,
@@ -184,7 +210,14 @@ def _windows(days: Iterable[Sequence[str]]) -> tuple[Window, ...]:
 
 def build(settings: Settings, from_day: str, to_day: str, run_id: str) -> BuildSummary:
     """One ``dbt build`` for the planned days."""
-    return steps.build(settings, Window(parse_day(from_day), parse_day(to_day)), run_id)
+    with storage.synced(settings, storage.build_sync(settings.root, run_id)):
+        return steps.build(settings, Window(parse_day(from_day), parse_day(to_day)), run_id)
+
+
+def freshness(settings: Settings) -> str:
+    """dbt source freshness of the landing (``transform.source_freshness``)."""
+    with storage.synced(settings, storage.freshness_sync(settings.root)):
+        return source_freshness(settings)
 
 
 def publish_one(
@@ -207,11 +240,35 @@ def publish_one(
         for p in pairs
         if (p["workspace_id"], p["channel_id"]) not in done
     }
-    publication = steps.publish(settings, [workspace_id], parse_day(day), failed, run_id=run_id)
+    with storage.synced(settings, storage.publish_sync(settings.root, run_id, workspace_id)):
+        publication = steps.publish(settings, [workspace_id], parse_day(day), failed, run_id=run_id)
     if publication.errors():
         raise PublishFailed("; ".join(publication.errors()))
-    manifest = settings.root.manifest(workspace_id)
-    return {"workspace_id": workspace_id, "files": publication.files, "manifest": str(manifest)}
+    return {
+        "workspace_id": workspace_id,
+        "files": publication.files,
+        "manifest": where(settings, settings.root.manifest(workspace_id)),
+    }
+
+
+def where(settings: Settings, path: Path) -> str:
+    """Where users find a file of the data root: its URL in the bucket, with a storage."""
+    if not settings.storage_url:
+        return str(path)
+    return f"{settings.storage_url.rstrip('/')}/{path.relative_to(settings.home).as_posix()}"
+
+
+def finish(settings: Settings, run_id: str) -> tuple[list[str], list[str]]:
+    """Record the run's end (``steps.finish``); returns its problems and its warnings."""
+    with storage.synced(settings, storage.run_history_sync(settings.root, run_id)):
+        problems = steps.finish(settings, run_id)
+        return problems, runs.warnings(runs.read_records(settings.root, run_id))
+
+
+def check_lateness(settings: Settings, day: dt.date) -> str:
+    """The lateness check of ``day``'s run (``notify.alert_if_late``)."""
+    with storage.synced(settings, storage.run_history_sync(settings.root)):
+        return notify.alert_if_late(settings, day)
 
 
 def snapshot_event_extra(published: Mapping[str, Any], day: str) -> dict[str, Any]:

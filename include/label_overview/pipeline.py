@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from label_overview import steps
+from label_overview import steps, storage
 from label_overview.concurrency import map_bounded
 from label_overview.settings import Settings
 from label_overview.transform import BuildSummary
@@ -65,10 +65,12 @@ def run_pipeline(
     """
     window.check()
     run_id = run_id or new_run_id()
-    try:
-        return _run_steps(settings, window, workspace_ids, run_id)
-    finally:
-        steps.finish(settings, run_id)
+    # With a storage, this host is the run's one writer: its data root mirrors the bucket.
+    with storage.synced(settings, storage.cli_run_sync(settings.root)):
+        try:
+            return _run_steps(settings, window, workspace_ids, run_id)
+        finally:
+            steps.finish(settings, run_id)
 
 
 def _run_steps(

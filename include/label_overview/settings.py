@@ -17,6 +17,8 @@ MODES = ("messages", "label-overview", "both")
 # DuckDB reads "?" in a database path as the start of its options and "\\" as a separator, so
 # it cannot keep a warehouse below a data root holding either.
 UNUSABLE_IN_HOME = "?\\"
+# A bucket's name as S3 allows it, then an optional prefix of plain folder names.
+_STORAGE_URL = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_.=-]+)*/?")
 
 
 class SettingsError(ValueError):
@@ -71,6 +73,13 @@ class Settings:
     # The analysts' read copy's DuckDB storage format: the oldest that holds every type the
     # marts use, so the DuckDB CLI and drivers of 1.4 and later open it (this one writes 2.0's).
     read_copy_storage_version: str = "v1.4.0"
+    # The bucket of the data root's shared parts (storage.py); empty keeps them local. The
+    # endpoint and keys, when empty, are botocore's own (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+    # AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role); Airflow's come from a connection.
+    storage_url: str = ""
+    storage_endpoint_url: str = ""
+    storage_key: str = ""
+    storage_secret: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def root(self) -> DataRoot:
@@ -98,6 +107,7 @@ class Settings:
             read_copy_storage_version=env.get(
                 "LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION", "v1.4.0"
             ),
+            storage_url=env.get("LABEL_OVERVIEW_STORAGE_URL", ""),
         )
         settings.check()
         return settings
@@ -120,6 +130,11 @@ class Settings:
             raise SettingsError(
                 "LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION must look like v1.4.0,"
                 f" got {self.read_copy_storage_version!r}"
+            )
+        if self.storage_url and not _STORAGE_URL.fullmatch(self.storage_url):
+            # Keys in the URL would be shown wherever the URL is: they live elsewhere.
+            raise SettingsError(
+                "LABEL_OVERVIEW_STORAGE_URL must look like s3://bucket or s3://bucket/prefix"
             )
         unusable = [c for c in UNUSABLE_IN_HOME if c in str(self.home)]
         if unusable:
