@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,8 @@ class Topology:
     api_url: str
     home: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # What a test starts beside Airflow (an S3 server), stopped after Airflow's processes.
+    stack: ExitStack = field(default_factory=ExitStack)
 
     def start(self, name: str, *args: str, **extra_env: str) -> None:
         log = (self.home / f"{name}.log").open("w")
@@ -141,7 +144,6 @@ def topology(tmp_path) -> Iterator[Topology]:
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW_VAR_LABEL_OVERVIEW_HOME": str(tmp_path / "data"),
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     topology = Topology(env, api_url, tmp_path)
@@ -159,6 +161,7 @@ def topology(tmp_path) -> Iterator[Topology]:
         yield topology
     finally:
         topology.stop()
+        topology.stack.close()
         shutil.rmtree(tmp_path / "airflow" / "logs", ignore_errors=True)
         psql(f"drop database if exists {database} with (force)")
 

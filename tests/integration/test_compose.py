@@ -1,8 +1,10 @@
 """docker-compose.yml and the Dockerfile, checked as files (no Docker engine runs here): the
-official Airflow 3 layout, health checks, the shared data volume, and no secret in the file."""
+official Airflow 3 layout, health checks, the bucket every host shares and the writer's own
+volume, and no secret in the file."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +17,8 @@ AIRFLOW_SERVICES = {
     "airflow-scheduler": "scheduler",
     "airflow-dag-processor": "dag-processor",
     "airflow-triggerer": "triggerer",
-    "airflow-worker": "celery worker",
+    "airflow-worker": "celery worker --queues default",
+    "airflow-worker-duckdb": "celery worker --queues default,duckdb",
 }
 
 
@@ -30,7 +33,13 @@ def dockerfile() -> str:
 
 
 def test_services_follow_the_official_layout(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "airflow-init", *AIRFLOW_SERVICES}
+    assert set(compose["services"]) == {
+        "postgres",
+        "redis",
+        "seaweedfs",
+        "airflow-init",
+        *AIRFLOW_SERVICES,
+    }
     for name, command in AIRFLOW_SERVICES.items():
         service = compose["services"][name]
         assert service["command"] == command, name
@@ -40,7 +49,10 @@ def test_services_follow_the_official_layout(compose):
         }, name
         assert service["depends_on"]["postgres"] == {"condition": "service_healthy"}, name
         assert service["depends_on"]["redis"] == {"condition": "service_healthy"}, name
+        assert service["depends_on"]["seaweedfs"] == {"condition": "service_healthy"}, name
     assert compose["services"]["airflow-worker"]["deploy"]["replicas"] >= 2
+    # One owner of the warehouse: a single worker serves the writer queue.
+    assert "deploy" not in compose["services"]["airflow-worker-duckdb"]
 
 
 def test_every_long_running_service_has_a_health_check(compose):
@@ -53,9 +65,11 @@ def test_every_long_running_service_has_a_health_check(compose):
     assert "/api/v2/version" in " ".join(
         compose["services"]["airflow-apiserver"]["healthcheck"]["test"]
     )
-    assert "celery_executor.app inspect ping" in " ".join(
-        compose["services"]["airflow-worker"]["healthcheck"]["test"]
-    )
+    for worker in ("airflow-worker", "airflow-worker-duckdb"):
+        assert "celery_executor.app inspect ping" in " ".join(
+            compose["services"][worker]["healthcheck"]["test"]
+        )
+    assert "/healthz" in " ".join(compose["services"]["seaweedfs"]["healthcheck"]["test"])
 
 
 def test_environment_wires_celery_postgres_redis_and_the_data_root(compose, dockerfile):
@@ -70,10 +84,21 @@ def test_environment_wires_celery_postgres_redis_and_the_data_root(compose, dock
     )
     data_root = re.search(r"LABEL_OVERVIEW_HOME=(\S+)", dockerfile)[1]
     assert env["LABEL_OVERVIEW_HOME"] == env["AIRFLOW_VAR_LABEL_OVERVIEW_HOME"] == data_root
+    # The shared parts live in the bucket; only the writer keeps a volume, its own.
+    assert env["AIRFLOW_VAR_LABEL_OVERVIEW_STORAGE_URL"] == "s3://label-overview/data"
+    storage = json.loads(
+        env["AIRFLOW_CONN_LABEL_OVERVIEW_STORAGE"]
+        .replace("${STORAGE_ACCESS_KEY:?set STORAGE_ACCESS_KEY}", "key")
+        .replace("${STORAGE_SECRET_KEY:?set STORAGE_SECRET_KEY}", "secret")
+    )
+    assert storage["extra"] == {"endpoint_url": "http://seaweedfs:8333"}
+    assert "-bucket=label-overview" in " ".join(compose["services"]["seaweedfs"]["command"])
     for name in AIRFLOW_SERVICES:
         volumes = compose["services"][name]["volumes"]
-        assert f"label-overview-data:{data_root}" in volumes, name
-    assert "label-overview-data" in compose["volumes"]
+        data = [volume for volume in volumes if volume.endswith(f":{data_root}")]
+        writer = name == "airflow-worker-duckdb"
+        assert data == ([f"label-overview-warehouse:{data_root}"] if writer else []), name
+    assert {"label-overview-warehouse", "object-storage"} <= set(compose["volumes"])
     assert re.search(r"AIRFLOW__CORE__DAGS_FOLDER", str(env))
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] in dockerfile  # where the image puts dags/
     # The package finds the dbt project where the image copies it.
@@ -89,6 +114,14 @@ def test_credentials_come_from_the_environment_only(compose):
     connection = compose["services"]["airflow-worker"]["environment"]["AIRFLOW_CONN_DYNAMO_DEFAULT"]
     for variable in ("DYNAMO_API_BASE_URL", "DYNAMO_API_KEY", "DYNAMO_API_SECRET"):
         assert f"${{{variable}:?" in connection
+    storage = compose["services"]["airflow-worker"]["environment"][
+        "AIRFLOW_CONN_LABEL_OVERVIEW_STORAGE"
+    ]
+    for variable in ("STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY"):
+        assert f"${{{variable}:?" in storage
+        assert compose["services"]["seaweedfs"]["environment"][variable].startswith(
+            f"${{{variable}:?"
+        )
     for setting in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
         assert re.search(rf"{setting}: \$\{{\w+:\?", text), setting
     assert not re.search(r"(secret|password)\W*[:=]\s*['\"]?[0-9a-f]{16,}", text, re.IGNORECASE)
