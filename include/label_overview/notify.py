@@ -17,8 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from label_overview import runs
-from label_overview.layout import DataRoot
+from label_overview import runs, storage
 from label_overview.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,8 +61,12 @@ def on_run_failure(context: Mapping[str, Any]) -> None:
     from label_overview.orchestration import settings_from_airflow
 
     dag_run, ti = context["dag_run"], context["ti"]
-    home = settings_from_airflow(api=False).home
-    records = runs.read_records(DataRoot(home), dag_run.run_id)
+    settings = settings_from_airflow(api=False)
+    # The callback runs where Airflow runs it (the dag-processor): with a storage, the run's
+    # records are read from the bucket.
+    sync = storage.run_history_sync(settings.root, dag_run.run_id)
+    with storage.scratch(settings, sync) as reading:
+        records = runs.read_records(reading.root, dag_run.run_id)
     task = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
     subject, body = failure_message(
         dag_run.dag_id,

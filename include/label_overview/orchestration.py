@@ -20,7 +20,6 @@ from label_overview.coverage import CoverageError
 from label_overview.dynamo.errors import DynamoHTTPError
 from label_overview.extract import Pair
 from label_overview.files import UnsafeIdError
-from label_overview.layout import LANDING_DIR
 from label_overview.settings import Secret, Settings, SettingsError
 from label_overview.transform import BuildSummary, FreshnessError, source_freshness
 from label_overview.windows import GROUP_BYS, Window, WindowError, parse_day
@@ -172,7 +171,7 @@ def extract_one(settings: Settings, pair: Mapping[str, Any], run_id: str) -> dic
         Pair(pair["workspace_id"], pair["channel_id"]), _windows(pair["windows"])
     )
     # With a storage, the pair lands in a scratch data root that is pushed to the bucket.
-    with storage.scratch(settings, [LANDING_DIR]) as scratch_settings:
+    with storage.scratch(settings, storage.extract_sync(settings.root)) as scratch_settings:
         landed = steps.extract(scratch_settings, pair_plan, run_id)
     return {
         "workspace_id": landed.pair.workspace_id,
@@ -260,7 +259,7 @@ def where(settings: Settings, path: Path) -> str:
 
 def finish(settings: Settings, run_id: str) -> tuple[list[str], list[str]]:
     """Record the run's end (``steps.finish``); returns its problems and its warnings."""
-    with storage.synced(settings, storage.run_history_sync(settings.root, run_id)):
+    with storage.synced(settings, storage.run_history_sync(settings.root, run_id, writes=True)):
         problems = steps.finish(settings, run_id)
         return problems, runs.warnings(runs.read_records(settings.root, run_id))
 

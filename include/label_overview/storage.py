@@ -95,8 +95,9 @@ class Storage:
 
     def push(self, home: Path, part: str, *, delete: bool = False) -> int:
         """Upload the files below ``part`` that the bucket lacks or holds otherwise (records
-        and manifests last); with ``delete``, then remove the objects ``home`` lacks. Returns
-        how many files were uploaded."""
+        and manifests last); with ``delete``, then remove the objects below the folder
+        ``part`` that ``home`` lacks (never a part's only object: a build that failed before
+        writing its read copy leaves the last one). Returns how many files were uploaded."""
         local = _files(home / part)
         pushed = 0
         with self._reaching("write", part):
@@ -106,7 +107,7 @@ class Storage:
                     self.fs.put_file(str(local[relative]), self._key(part, relative))
                     pushed += 1
             stale = [remote[relative]["name"] for relative in remote if relative not in local]
-            if delete and stale:
+            if delete and stale and (home / part).is_dir():
                 self.fs.rm(stale)
         return pushed
 
@@ -210,17 +211,17 @@ def _push_all(storage: Storage, home: Path, sync: Sync, *, failing: bool) -> Non
 
 
 @contextmanager
-def scratch(settings: Settings, parts: Sequence[str]) -> Iterator[Settings]:
-    """Settings for a step that only writes (an extract, on any worker): with a storage, a
-    scratch data root of its own, whose ``parts`` are pushed when the step ends (also when
-    it failed) and which is then removed; else the settings as they are."""
+def scratch(settings: Settings, sync: Sync) -> Iterator[Settings]:
+    """Settings for a step that keeps nothing on its host (an extract on any worker, an
+    alert): with a storage, a scratch data root of its own, with the sync's parts pulled
+    before the step and pushed after it, then removed; else the settings as they are."""
     storage = Storage.of(settings)
     if storage is None:
         yield settings
         return
     home = Path(tempfile.mkdtemp(prefix="label-overview-"))
     try:
-        with synced(settings.with_changes(home=home), Sync(push=parts)):
+        with synced(settings.with_changes(home=home), sync):
             yield settings.with_changes(home=home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -265,12 +266,18 @@ def publish_sync(root: DataRoot, run_id: str, workspace_id: str) -> Sync:
     return Sync(pull=exports, push=_parts(root, runs.run_dir(root, run_id)), owned=exports)
 
 
-def run_history_sync(root: DataRoot, run_id: str | None = None) -> Sync:
-    """One run's records (its finish), or every run's (the lateness check: it only reads)."""
-    if run_id is None:
-        return Sync(pull=_parts(root, root.landing / runs.RUNS_DIR))
-    records = _parts(root, runs.run_dir(root, run_id))
-    return Sync(pull=records, push=records)
+def extract_sync(root: DataRoot) -> Sync:
+    """An extract writes its pair's partitions and its record."""
+    return Sync(push=_parts(root, root.landing))
+
+
+def run_history_sync(root: DataRoot, run_id: str | None = None, *, writes: bool = False) -> Sync:
+    """One run's records (which its finish ``writes``, and its failure alert reads), or every
+    run's (the lateness check reads them)."""
+    records = _parts(
+        root, root.landing / runs.RUNS_DIR if run_id is None else runs.run_dir(root, run_id)
+    )
+    return Sync(pull=records, push=records if writes else ())
 
 
 def cli_run_sync(root: DataRoot) -> Sync:

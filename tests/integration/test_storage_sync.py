@@ -110,6 +110,10 @@ def test_pull_fetches_what_the_mirror_lacks_and_keeps_its_own_files(s3, tmp_path
     assert storage.pull(mirror, "landing") == 0
     assert storage.pull(mirror, "read.duckdb") == 1
     assert storage.pull(mirror, "exports") == 0
+    # A part's only object stays when the local file is gone (a build failed before its copy).
+    (source.home / "read.duckdb").unlink()
+    storage.push(source.home, "read.duckdb", delete=True)
+    assert s3.objects("pull")["read.duckdb"] == b"db"
     found = {p.relative_to(mirror).as_posix(): p.read_bytes() for p in mirror.rglob("*.*")}
     assert found == {
         "landing/a.json": b"1",
@@ -125,7 +129,7 @@ def test_a_step_pushes_its_record_when_it_fails_and_an_extract_leaves_no_scratch
         with synced(settings, Sync(push=["landing/runs"])):
             write(settings.home, {"landing/runs/r/build.json": b'{"error": "x"}'})
             raise RuntimeError("the step failed")
-    with scratch(settings, ["landing"]) as scratch_settings:
+    with scratch(settings, Sync(push=["landing"])) as scratch_settings:
         assert scratch_settings.home != settings.home
         write(scratch_settings.home, {"landing/p/day=1/messages.parquet": b"m"})
     assert not scratch_settings.home.exists()
@@ -163,5 +167,5 @@ def test_a_storage_url_must_name_a_bucket_and_plain_prefix(url):
 def test_no_storage_url_keeps_the_data_root_local(tmp_path):
     settings = Settings(home=tmp_path)
     assert Storage.of(settings) is None
-    with scratch(settings, ["landing"]) as same:
+    with scratch(settings, Sync(push=["landing"])) as same:
         assert same is settings
