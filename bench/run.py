@@ -18,6 +18,7 @@ from bench.common import FULL, PROFILE
 from bench.end_to_end import daily_dag_run
 from bench.export_and_parse import dag_parsing, export_overhead
 from bench.extraction import concurrency_speedup, extraction_overhead
+from bench.object_storage import rebuild_from_object_storage
 from bench.transform import incremental_cost, transform_at_scale
 
 SCENARIOS = {
@@ -28,6 +29,7 @@ SCENARIOS = {
     "4_export": export_overhead,
     "5_dag_parsing": dag_parsing,
     "6_daily_dag_end_to_end": daily_dag_run,
+    "7_rebuild_from_object_storage": rebuild_from_object_storage,
 }
 
 
