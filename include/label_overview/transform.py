@@ -209,12 +209,13 @@ def _dbt_paths(settings: Settings) -> list[str]:
 
 def dbt_env(settings: Settings, window: Window | None = None) -> dict[str, str]:
     """The environment of a dbt process (or MetricFlow's, which runs dbt's adapter) in the data
-    root, for ``window`` (None: every landed day): the process's own, without the API's
-    secrets, plus the names of the data root's files."""
+    root, for ``window`` (None: every landed day): the process's own, without the API's and
+    the storage's secrets (dbt reads the data root's local files only), plus the names of the
+    data root's files."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_")) and k not in _WINDOW_ENV
+        if not k.startswith(("DYNAMO_API_", "AIRFLOW_CONN_", "AWS_")) and k not in _WINDOW_ENV
     }
     env.update(DataRoot.dbt_env())
     # The window goes in the environment, not `--vars`: changed vars make dbt re-parse the

@@ -69,6 +69,10 @@ def test_a_rerun_after_the_storage_stopped_mid_build_leaves_the_bucket_exact(
     for part in ("landing", "exports", "parquet"):
         local = shared_files(home, part)
         assert local and {name: objects.get(name) for name in local} == local, part
+    # The storage's keys are in no file of the data root (dbt's logs and artifacts included).
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert s3.secret.encode() not in path.read_bytes(), path
 
 
 def shared_files(home: Path, part: str) -> dict[str, bytes]:
