@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from label_overview import storage
 from label_overview.settings import Settings
 
 LANDING_TABLES = ("vip_messages", "label_overview_daily", "label_overview_weekly", "reference")
@@ -28,18 +29,14 @@ def api(settings: Settings, *paths: str) -> list[Any]:
 
 def files(settings: Settings, paths: Iterable[Path]) -> list[Any]:
     """Files and folders of the data root, where users find them: the bucket's, with a
-    storage (``storage.py``)."""
+    storage (``storage.located``)."""
     if not settings.storage_url:
         return [_dataset("file", str(path)) for path in paths]
-    bucket, _, prefix = settings.storage_url.removeprefix("s3://").rstrip("/").partition("/")
-    return [
-        _dataset(f"s3://{bucket}", "/".join(filter(None, [prefix, _relative(settings, path)])))
-        for path in paths
-    ]
-
-
-def _relative(settings: Settings, path: Path) -> str:
-    return path.relative_to(settings.home).as_posix()
+    found = []
+    for path in paths:
+        bucket, _, name = storage.located(settings, path).removeprefix("s3://").partition("/")
+        found.append(_dataset(f"s3://{bucket}", name))
+    return found
 
 
 def landing_tables(settings: Settings) -> list[Any]:

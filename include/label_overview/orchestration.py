@@ -246,15 +246,8 @@ def publish_one(
     return {
         "workspace_id": workspace_id,
         "files": publication.files,
-        "manifest": where(settings, settings.root.manifest(workspace_id)),
+        "manifest": storage.located(settings, settings.root.manifest(workspace_id)),
     }
-
-
-def where(settings: Settings, path: Path) -> str:
-    """Where users find a file of the data root: its URL in the bucket, with a storage."""
-    if not settings.storage_url:
-        return str(path)
-    return f"{settings.storage_url.rstrip('/')}/{path.relative_to(settings.home).as_posix()}"
 
 
 def finish(settings: Settings, run_id: str) -> tuple[list[str], list[str]]:

@@ -139,6 +139,14 @@ class Storage:
             raise StorageError(f"storage {self.url}: cannot {verb} {part}: {reason}") from None
 
 
+def located(settings: Settings, path: Path) -> str:
+    """Where users find a file or folder of the data root: its URL in the bucket, with a
+    storage; else its path."""
+    if not settings.storage_url:
+        return str(path)
+    return f"{settings.storage_url.rstrip('/')}/{path.relative_to(settings.home).as_posix()}"
+
+
 def _same(path: Path, info: dict) -> bool:
     """Whether the local file holds the object's bytes: same size and, where the ETag is the
     MD5 of the bytes (a plain upload's), same MD5."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from label_overview.settings import Secret, Settings, SettingsError
+from label_overview.settings import Secret, Settings
 from label_overview.storage import Storage, StorageError, Sync, scratch, synced
 from tests.object_storage import BUCKET, S3Server, running_s3
 
@@ -154,18 +154,3 @@ def test_an_unreachable_storage_is_one_line_naming_it_and_never_its_keys(s3, tmp
     with pytest.raises(StorageError, match=f"^storage s3://{BUCKET}/down: cannot write landing"):
         write(settings.home, {"landing/a.json": b"1"})
         Storage.of(wrong).push(settings.home, "landing")
-
-
-@pytest.mark.parametrize(
-    "url", ["s3://", "s3://B/x", "s3://key:secret@bucket/x", "https://bucket/x", "s3://b/x y"]
-)
-def test_a_storage_url_must_name_a_bucket_and_plain_prefix(url):
-    with pytest.raises(SettingsError, match="^LABEL_OVERVIEW_STORAGE_URL must look like s3://"):
-        Settings.from_env({"LABEL_OVERVIEW_STORAGE_URL": url})
-
-
-def test_no_storage_url_keeps_the_data_root_local(tmp_path):
-    settings = Settings(home=tmp_path)
-    assert Storage.of(settings) is None
-    with scratch(settings, Sync(push=["landing"])) as same:
-        assert same is settings
