@@ -23,6 +23,7 @@ def rebuild_from_object_storage(work: Path) -> dict:
     )
     (home / "warehouse.duckdb").unlink(missing_ok=True)
     local = measured_build(home)
+    shutil.rmtree(work / "s3", ignore_errors=True)  # an empty bucket each time
     with running_s3(work / "s3") as s3:
         settings = Settings(
             home=home,

@@ -21,14 +21,14 @@ def s3(tmp_path_factory) -> Iterator[S3Server]:
 
 
 class Recording:
-    """The real filesystem, with the keys it was asked to upload, in order."""
+    """The real filesystem, with the keys it was asked to upload, batch by batch."""
 
     def __init__(self, fs) -> None:
         self.fs, self.uploaded = fs, []
 
-    def put_file(self, local: str, key: str) -> None:
-        self.uploaded.append(key)
-        self.fs.put_file(local, key)
+    def put(self, local: list[str], keys: list[str], **options) -> None:
+        self.uploaded.append(keys)
+        self.fs.put(local, keys, **options)
 
     def __getattr__(self, name: str):
         return getattr(self.fs, name)
@@ -70,13 +70,12 @@ def test_push_uploads_what_changed_records_last_and_deletes_only_owned_parts(s3,
     assert storage.push(settings.home, "exports/W", delete=True) == 4
     assert storage.push(settings.home, "landing") == 2
     top = f"{BUCKET}/push"
+    # Records and manifests in a batch after the files they name.
     assert recording.uploaded == [
-        f"{top}/exports/W/a.json",
-        f"{top}/exports/W/b/c.json",
-        f"{top}/exports/W/b/manifest.json",
-        f"{top}/exports/W/manifest.json",
-        f"{top}/landing/t/day=1/messages.parquet",
-        f"{top}/landing/t/day=1/_landed.json",
+        [f"{top}/exports/W/a.json", f"{top}/exports/W/b/c.json"],
+        [f"{top}/exports/W/b/manifest.json", f"{top}/exports/W/manifest.json"],
+        [f"{top}/landing/t/day=1/messages.parquet"],
+        [f"{top}/landing/t/day=1/_landed.json"],
     ]
 
     # Unchanged files are not sent again; a changed one is, and a file gone locally goes from
@@ -87,7 +86,7 @@ def test_push_uploads_what_changed_records_last_and_deletes_only_owned_parts(s3,
     (settings.home / "landing/t/day=1/_landed.json").unlink()
     assert storage.push(settings.home, "exports/W", delete=True) == 1
     assert storage.push(settings.home, "landing") == 0
-    assert recording.uploaded == [f"{top}/exports/W/a.json"]
+    assert recording.uploaded == [[f"{top}/exports/W/a.json"]]
     assert s3.objects("push") == {
         "exports/W/a.json": b"A",
         "exports/W/b/manifest.json": b"{}",
