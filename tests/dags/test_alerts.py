@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +15,18 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from dynamo_emulator.dataset import Dataset
 from tests.conftest import BUSY_DAYS, DATA_START, QUIET_DAY, pipeline_env, with_quiet_day
 
-from .conftest import point_airflow_at
-from .test_dags import _daily_logical_date, _run
+from .conftest import (
+    CLEAN_DAY,
+    copy_home,
+    daily_logical_date,
+    point_airflow_at,
+    run_dag,
+    running_inbox,
+)
 
 
 def _lateness_check_for(day: dt.date) -> dt.datetime:
@@ -30,33 +34,10 @@ def _lateness_check_for(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6), tzinfo=dt.UTC)
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox(monkeypatch):
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port: aiosmtpd checks its own with a connection
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    connection = {
-        "conn_type": "smtp",
-        "host": "127.0.0.1",
-        "port": port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.com"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(connection))
-    monkeypatch.setenv("AIRFLOW_VAR_LABEL_OVERVIEW_ALERT_EMAILS", "oncall@example.com")
-    yield inbox
-    controller.stop()
+    with running_inbox(monkeypatch) as inbox:
+        yield inbox
 
 
 @pytest.fixture
@@ -102,7 +83,7 @@ def test_a_failed_daily_run_sends_one_email(
         ),
     )
     day = DATA_START + dt.timedelta(days=5)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(day))
     assert run.state == "failed", states
     assert states["plan", -1] == "failed"
 
@@ -129,13 +110,16 @@ def test_a_failed_daily_run_sends_one_email(
 
 
 def test_a_run_past_its_deadline_sends_one_lateness_email_and_an_on_time_one_none(
-    dagbag, emulator, dataset, tmp_path, monkeypatch, inbox
+    dagbag, emulator, dataset, tmp_path, monkeypatch, inbox, clean_daily_run
 ):
-    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
-    on_time = DATA_START + dt.timedelta(days=5)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(on_time))
-    assert run.state == "success", states
-    check, _ = _run(dagbag, "label_overview_lateness", _lateness_check_for(on_time))
+    # The on-time run is the shared clean daily run (its own inbox got nothing); a copy of its
+    # data root, since a run of the next day writes to it.
+    on_time = CLEAN_DAY
+    assert clean_daily_run.state == "success", clean_daily_run.states
+    assert clean_daily_run.emails == []
+    home = copy_home(clean_daily_run.home, tmp_path / "home")
+    point_airflow_at(monkeypatch, emulator, dataset, home)
+    check, _ = run_dag(dagbag, "label_overview_lateness", _lateness_check_for(on_time))
     assert check.state == "success"
     assert inbox.messages == []
 
@@ -144,16 +128,16 @@ def test_a_run_past_its_deadline_sends_one_lateness_email_and_an_on_time_one_non
     emulator.control.set_faults(latency_ms=3000)
     slow = subprocess.Popen(
         [sys.executable, "-m", "label_overview.cli", "run", "--from", str(late), "--to", str(late)],
-        env=pipeline_env(emulator, dataset, tmp_path),
+        env=pipeline_env(emulator, dataset, home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        plans = tmp_path / "landing" / "pipeline_runs"
+        plans = home / "landing" / "pipeline_runs"
         deadline = time.monotonic() + 120
         while len(list(plans.glob("run=cli__*/plan.json"))) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
-        check, _ = _run(dagbag, "label_overview_lateness", _lateness_check_for(late))
+        check, _ = run_dag(dagbag, "label_overview_lateness", _lateness_check_for(late))
     finally:
         slow.send_signal(signal.SIGKILL)
         slow.wait()
@@ -169,7 +153,7 @@ def test_a_failed_backfill_sends_one_email_naming_its_window(
     point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
     emulator.control.set_faults(failing_workspaces=dataset.vip_workspace_ids())
     conf = {"from": str(DATA_START), "to": str(DATA_START + dt.timedelta(days=1))}
-    run, states = _run(dagbag, "label_overview_backfill", conf=conf)
+    run, states = run_dag(dagbag, "label_overview_backfill", conf=conf)
     assert run.state == "failed", states
 
     [raw] = inbox.messages
@@ -195,7 +179,7 @@ def test_a_run_with_a_quiet_channel_sends_one_warning(
     emulator = emulator_for(quiet, retry_after_s=0)
     point_airflow_at(monkeypatch, emulator, dataset, tmp_path / "home")
     last = DATA_START + dt.timedelta(days=BUSY_DAYS - 1)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(last))
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(last))
     assert run.state == "success", states
 
     [raw] = inbox.messages

@@ -12,10 +12,9 @@ import pytest
 
 from label_overview import landing
 from label_overview.windows import iso_instant, trailing_window
-from tests.conftest import DATA_START, api_answers, published_snapshots
+from tests.conftest import DATA_START, api_answers, day_of, published_snapshots
 
-from .conftest import point_airflow_at
-from .test_dags import _daily_logical_date, _run
+from .conftest import CLEAN_DAY, copy_home, daily_logical_date, point_airflow_at, run_dag
 
 
 def vip_message_windows(requests: list[dict], workspace_id: str, medium_id: str) -> set:
@@ -38,25 +37,32 @@ def snapshots_ending(home, day: dt.date) -> dict[str, bytes]:
 
 
 def test_a_first_daily_run_publishes_the_api_answers_and_the_next_heals_a_hole(
-    dagbag, emulator, dataset, tmp_path, monkeypatch
+    dagbag, emulator, dataset, tmp_path, monkeypatch, clean_daily_run
 ):
-    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
-    day = DATA_START + dt.timedelta(days=15)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
-    assert run.state == "success", states
+    # The first run is the shared clean daily run of CLEAN_DAY on a fresh data root.
+    day, states = CLEAN_DAY, clean_daily_run.states
+    assert clean_daily_run.state == "success", states
     assert states["freshness", -1] == "success"
     # Fresh data root: the first run lands the whole trailing window, so its snapshots are the
     # API's answers for every pair, byte for byte.
-    assert snapshots_ending(tmp_path, day) == api_answers(emulator, dataset, day)
+    assert snapshots_ending(clean_daily_run.home, day) == api_answers(emulator, dataset, day)
 
+    home = copy_home(clean_daily_run.home, tmp_path / "home")
+    point_airflow_at(monkeypatch, emulator, dataset, home)
     workspace_id = dataset.vip_workspace_ids()[0]
     medium_id = dataset.channels_of(workspace_id)[0]["id"]
-    hole = day - dt.timedelta(days=10)
-    partition = landing.message_partition_path(tmp_path / "landing", workspace_id, medium_id, hole)
+    # A day with messages, inside the next run's window and before its lookback.
+    hole = DATA_START + dt.timedelta(days=1)
+    assert any(
+        (m["workspaceId"], m["mediumId"]) == (workspace_id, medium_id) and day_of(m) == hole
+        for m in dataset.messages
+    )
+    partition = landing.message_partition_path(home / "landing", workspace_id, medium_id, hole)
     shutil.rmtree(partition.parent)
     emulator.control.clear_requests()
     next_day = day + dt.timedelta(days=1)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(next_day))
+    assert hole < next_day - dt.timedelta(days=2)
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(next_day))
     assert run.state == "success", states
     requests = emulator.control.requests()
     lookback = (str(next_day - dt.timedelta(days=2)), str(next_day))
@@ -66,7 +72,7 @@ def test_a_first_daily_run_publishes_the_api_answers_and_the_next_heals_a_hole(
     }
     other = dataset.channels_of(workspace_id)[1]["id"]
     assert vip_message_windows(requests, workspace_id, other) == {lookback}
-    assert snapshots_ending(tmp_path, next_day) == api_answers(emulator, dataset, next_day)
+    assert snapshots_ending(home, next_day) == api_answers(emulator, dataset, next_day)
 
 
 def land_fetched(home, dataset, hours_ago: float) -> None:
@@ -97,7 +103,7 @@ def test_the_freshness_task_fails_on_a_stale_landing(
     land_fetched(tmp_path, dataset, hours_ago)
     emulator.control.set_faults(failing_workspaces=dataset.vip_workspace_ids())
     day = DATA_START + dt.timedelta(days=5)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(day))
     assert run.state == "failed"
     assert states["freshness", -1] == verdict
     sources = json.loads((tmp_path / "dbt" / "target" / "sources.json").read_text())["results"]

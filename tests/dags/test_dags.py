@@ -16,23 +16,19 @@ from tests.conftest import (
     published_snapshots,
 )
 
-from .conftest import REPO, point_airflow_at
+from .conftest import (
+    CLEAN_DAY,
+    REPO,
+    TWO_DAYS,
+    copy_home,
+    daily_logical_date,
+    point_airflow_at,
+    run_dag,
+)
 
 DAG_IDS = {"label_overview_daily", "label_overview_backfill"}
 CONSUMER = "label_overview_snapshot_consumers"
 LATENESS = "label_overview_lateness"
-
-
-def _run(dagbag, dag_id, logical_date=None, conf=None):
-    dag = dagbag.get_dag(dag_id)
-    run = dag.test(logical_date=logical_date, run_conf=conf)
-    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
-    return run, states
-
-
-def _daily_logical_date(day: dt.date) -> dt.datetime:
-    """dag.test infers the data interval that ends at the logical date: the day before it."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, 30), tzinfo=dt.UTC)
 
 
 def test_dags_load_without_errors(airflow_db, record_property):
@@ -67,12 +63,14 @@ def test_dags_load_without_errors(airflow_db, record_property):
         assert dag.get_task("extract").execution_timeout == dt.timedelta(hours=2)
 
 
-def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, monkeypatch):
-    by_airflow, by_cli = tmp_path / "airflow", tmp_path / "cli"
+def test_daily_dag_two_days_equals_the_cli(
+    dagbag, emulator, dataset, tmp_path, monkeypatch, cli_first_day_home
+):
+    by_airflow = tmp_path / "airflow"
     point_airflow_at(monkeypatch, emulator, dataset, by_airflow)
-    days = [DATA_START + dt.timedelta(days=9), DATA_START + dt.timedelta(days=10)]
+    days = TWO_DAYS
     for day in days:
-        run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+        run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(day))
         assert run.state == "success", states
         # One event per published workspace, saying what was published.
         assert snapshot_events(run.run_id) == [
@@ -84,12 +82,14 @@ def test_daily_dag_two_days_equals_the_cli(dagbag, emulator, dataset, tmp_path, 
             }
             for workspace_id in sorted(dataset.vip_workspace_ids())
         ]
-    # The same two days as two CLI runs: the first lands its whole trailing window.
-    for day in days:
-        result = cli(
-            pipeline_env(emulator, dataset, by_cli), "run", "--from", str(day), "--to", str(day)
-        )
-        assert result.returncode == 0, result.stderr
+    # The same two days as two CLI runs: the first lands its whole trailing window (the
+    # shared first run's data root, copied), then the next day's.
+    by_cli = copy_home(cli_first_day_home, tmp_path / "cli")
+    next_day = str(days[1])
+    result = cli(
+        pipeline_env(emulator, dataset, by_cli), "run", "--from", next_day, "--to", next_day
+    )
+    assert result.returncode == 0, result.stderr
     assert marts_rows(by_airflow) == marts_rows(by_cli)
     airflow_files = published_snapshots(by_airflow)
     assert airflow_files == published_snapshots(by_cli)
@@ -144,7 +144,7 @@ def test_one_failing_workspace_does_not_stop_the_others(
     failing, healthy = dataset.vip_workspace_ids()[:2]
     emulator.control.set_faults(failing_workspaces=[failing])
     day = DATA_START + dt.timedelta(days=5)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(day))
     assert run.state == "failed"
     failed = sorted(key for key, state in states.items() if state == "failed")
     failing_pairs = len(dataset.channels_of(failing))
@@ -154,14 +154,15 @@ def test_one_failing_workspace_does_not_stop_the_others(
     assert not (tmp_path / "exports" / failing).exists()
 
 
-def test_transient_503s_are_absorbed(dagbag, emulator, dataset, tmp_path, monkeypatch):
-    faulty, clean = tmp_path / "faulty", tmp_path / "clean"
-    day = DATA_START + dt.timedelta(days=5)
-    point_airflow_at(monkeypatch, emulator, dataset, clean)
-    assert _run(dagbag, "label_overview_daily", _daily_logical_date(day))[0].state == "success"
+def test_transient_503s_are_absorbed(
+    dagbag, emulator, dataset, tmp_path, monkeypatch, clean_daily_run
+):
+    # The clean run of the same day is the shared one; only the faulty run is this test's.
+    faulty, clean = tmp_path / "faulty", clean_daily_run.home
+    assert clean_daily_run.state == "success", clean_daily_run.states
     point_airflow_at(monkeypatch, emulator, dataset, faulty)
     emulator.control.set_faults(fail_rate=0.3, retry_after_s=0)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(CLEAN_DAY))
     assert run.state == "success", states
     assert marts_rows(faulty) == marts_rows(clean)
     assert published_snapshots(faulty) == published_snapshots(clean)
@@ -173,7 +174,7 @@ def test_backfill_of_40_days_equals_one_cli_run(dagbag, emulator, dataset, tmp_p
     first, last = DATA_START - dt.timedelta(days=15), DATA_START + dt.timedelta(days=24)
     assert (last - first).days + 1 == 40
     emulator.control.clear_requests()
-    run, states = _run(
+    run, states = run_dag(
         dagbag, "label_overview_backfill", conf={"from": str(first), "to": str(last)}
     )
     assert run.state == "success", states
@@ -208,7 +209,7 @@ def requested(emulator) -> set[tuple[str, tuple]]:
 @pytest.mark.parametrize("conf", [{"from": "2026-06-05", "to": "2026-06-01"}])
 def test_backfill_rejects_a_reversed_window(dagbag, emulator, dataset, tmp_path, monkeypatch, conf):
     point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
-    run, states = _run(dagbag, "label_overview_backfill", conf=conf)
+    run, states = run_dag(dagbag, "label_overview_backfill", conf=conf)
     assert run.state == "failed"
     assert states["plan", -1] == "failed"
     assert not tmp_path.joinpath("landing").exists()

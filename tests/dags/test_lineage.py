@@ -3,27 +3,14 @@ START and one COMPLETE per task run, each naming what the task read and wrote.""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections import defaultdict
 
-from tests.conftest import DATA_START
 
-from .conftest import LINEAGE_EVENTS, point_airflow_at
-from .test_dags import _daily_logical_date, _run
-
-
-def test_a_daily_run_writes_one_start_and_one_complete_per_task(
-    dagbag, emulator, dataset, tmp_path, monkeypatch
-):
-    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
-    before = LINEAGE_EVENTS.stat().st_size if LINEAGE_EVENTS.exists() else 0
-    day = DATA_START + dt.timedelta(days=5)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(day))
-    assert run.state == "success", states
-    with LINEAGE_EVENTS.open() as events_file:
-        events_file.seek(before)
-        events = [json.loads(line) for line in events_file]
+def test_a_daily_run_writes_one_start_and_one_complete_per_task(dataset, clean_daily_run):
+    # The shared clean daily run (conftest): the events it wrote while it ran.
+    home, states = clean_daily_run.home, clean_daily_run.states
+    assert clean_daily_run.state == "success", states
+    events = clean_daily_run.lineage_events
     task_events = [e for e in events if e["job"]["name"] != "label_overview_daily"]
 
     by_run = defaultdict(list)
@@ -38,7 +25,7 @@ def test_a_daily_run_writes_one_start_and_one_complete_per_task(
         for e in task_events
         if e["job"]["name"].endswith(".build") and e["eventType"] == "COMPLETE"
     ]
-    warehouse = f"duckdb://{tmp_path / 'warehouse.duckdb'}"
+    warehouse = f"duckdb://{home / 'warehouse.duckdb'}"
     marts = {
         o["name"]
         for o in build["outputs"]
@@ -60,7 +47,7 @@ def test_a_daily_run_writes_one_start_and_one_complete_per_task(
         "marts.rpt_quiet_channels",
     }
     assert {i["name"] for i in build["inputs"]} == {
-        str(tmp_path / "landing" / table)
+        str(home / "landing" / table)
         for table in ("vip_messages", "label_overview_daily", "label_overview_weekly", "reference")
     }
     publishes = [
@@ -69,9 +56,7 @@ def test_a_daily_run_writes_one_start_and_one_complete_per_task(
         if e["job"]["name"].endswith(".publish") and e["eventType"] == "COMPLETE"
     ]
     written = {o["name"] for e in publishes for o in e["outputs"] if o["namespace"] == "file"}
-    manifests = {
-        str(tmp_path / "exports" / w / "manifest.json") for w in dataset.vip_workspace_ids()
-    }
+    manifests = {str(home / "exports" / w / "manifest.json") for w in dataset.vip_workspace_ids()}
     assert manifests <= written
     assert len(written) == len(manifests) + 2 * sum(
         len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids()

@@ -14,8 +14,7 @@ from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
 from tests.conftest import DATA_START, pipeline_env
 
-from .conftest import point_airflow_at
-from .test_dags import _run
+from .conftest import point_airflow_at, run_dag
 
 STEPS = ("plan", "extract", "build", "publish", "finish")
 # What differs by run and by runner, not by the request: the run's id, the CLI's time bound.
@@ -81,7 +80,9 @@ def test_the_cli_and_a_dag_run_call_the_same_steps_alike(
     shutil.rmtree(home)
 
     point_airflow_at(monkeypatch, emulator, dataset, home)
-    run, states = _run(dagbag, "label_overview_backfill", conf={"from": str(day), "to": str(day)})
+    run, states = run_dag(
+        dagbag, "label_overview_backfill", conf={"from": str(day), "to": str(day)}
+    )
     assert run.state == "success", states
     by_dag = comparable(calls)
     workspaces = sorted(dataset.vip_workspace_ids())

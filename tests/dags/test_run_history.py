@@ -12,10 +12,9 @@ import time
 from label_overview import runs
 from label_overview.layout import DataRoot
 from label_overview.warehouse import read_only
-from tests.conftest import DATA_START, cli, pipeline_env
+from tests.conftest import DATA_START, pipeline_env
 
-from .conftest import point_airflow_at
-from .test_dags import _daily_logical_date, _run
+from .conftest import TWO_DAYS, copy_home, daily_logical_date, point_airflow_at, run_dag
 
 
 def landed_messages(dataset, first: dt.date, last: dt.date) -> int:
@@ -30,15 +29,17 @@ def landed_messages(dataset, first: dt.date, last: dt.date) -> int:
     )
 
 
-def test_three_runs_leave_three_rows(dagbag, emulator, dataset, tmp_path, monkeypatch):
-    day = DATA_START + dt.timedelta(days=9)
-    env = pipeline_env(emulator, dataset, tmp_path)
+def test_three_runs_leave_three_rows(
+    dagbag, emulator, dataset, tmp_path, monkeypatch, cli_first_day_home
+):
+    day, next_day = TWO_DAYS
     pairs = sum(len(dataset.channels_of(w)) for w in dataset.vip_workspace_ids())
 
-    assert cli(env, "run", "--from", str(day), "--to", str(day)).returncode == 0
-    point_airflow_at(monkeypatch, emulator, dataset, tmp_path)
-    next_day = day + dt.timedelta(days=1)
-    run, states = _run(dagbag, "label_overview_daily", _daily_logical_date(next_day))
+    # The first run is the shared CLI run of ``day`` on a fresh data root, copied.
+    home = copy_home(cli_first_day_home, tmp_path / "home")
+    env = pipeline_env(emulator, dataset, home)
+    point_airflow_at(monkeypatch, emulator, dataset, home)
+    run, states = run_dag(dagbag, "label_overview_daily", daily_logical_date(next_day))
     assert run.state == "success", states
 
     # A third run, killed while its pulls wait on a slow API: it planned, and no more.
@@ -61,7 +62,7 @@ def test_three_runs_leave_three_rows(dagbag, emulator, dataset, tmp_path, monkey
     )
     try:
         deadline = time.monotonic() + 120
-        plans = tmp_path / "landing" / runs.RUNS_DIR
+        plans = home / "landing" / runs.RUNS_DIR
         while len(list(plans.glob("run=cli__*/plan.json"))) < 2 and time.monotonic() < deadline:
             assert killed.poll() is None
             time.sleep(0.1)
@@ -70,7 +71,7 @@ def test_three_runs_leave_three_rows(dagbag, emulator, dataset, tmp_path, monkey
         killed.wait()
     emulator.control.set_faults(latency_ms=0)
 
-    with read_only(DataRoot(tmp_path).warehouse) as connection:
+    with read_only(DataRoot(home).warehouse) as connection:
         rows = connection.execute(
             """select triggered_by, status, from_day, to_day, pairs_planned, pairs_landed,
                    pairs_failed, messages_landed, files_published > 0, dbt_models > 0,
