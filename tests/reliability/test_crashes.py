@@ -111,7 +111,8 @@ def kill_event(
             phase_reached(home, earlier) == "build" and len(dbt_nodes_done(log, offset)) >= nodes
         )
     if phase == "build end":
-        # dbt's last node is done: the read copy and the Parquet marts are being written.
+        # dbt has reported its last node ("51 of 51"; with its two threads, one other may be
+        # finishing): what follows is the read copy and the Parquet marts being written.
         return lambda: any(index == total for index, total in dbt_nodes_done(log, offset))
     # The build's record is written as it ends: the publish has started.
     return lambda: phase_reached(home, earlier) == "publish"
@@ -140,7 +141,7 @@ def test_killed_runs_converge_on_rerun(
             stderr=subprocess.DEVNULL,
         )
         while not reached() and process.poll() is None:
-            time.sleep(0.005)
+            time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills.append(f"{phase} at {time.monotonic() - started:.2f}s")
