@@ -106,6 +106,8 @@ def test_a_bad_page_fails_its_pair_clearly_and_lands_none_of_its_days(
     )
     assert line.endswith(f": {BAD_PAGE_REASONS[corruption]})")
     # Nothing of the pair counts as landed: the next run's plan pulls every day of it again.
+    # (The days its good page held may be written already; none has its _landed.json record,
+    # written only once the whole pull has landed.)
     landing_dir = settings.root.landing
     assert coverage.landed_days(landing_dir, *astuple(pair), settings.mode) == set()
     messages = landing.message_partitions_dir(landing_dir, *astuple(pair))
