@@ -75,22 +75,33 @@ def phase_reached(home: Path, earlier: set[Path]) -> str:
     return "publish" if not (run / "finish.json").exists() else "finished"
 
 
-def dbt_nodes_done(log: Path, offset: int) -> list[tuple[int, int]]:
-    """dbt's finished nodes (index, of how many) logged after ``offset`` bytes of its log."""
-    try:
-        with log.open("rb") as file:
-            file.seek(offset)
-            return [(int(a), int(b)) for a, b in DBT_NODE_DONE.findall(file.read())]
-    except FileNotFoundError:
-        return []
+class DbtProgress:
+    """dbt's finished nodes (index, of how many), read as its log grows from where the log
+    ended when made (a rerun's log holds the earlier runs' lines first)."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.offset = log.stat().st_size if log.exists() else 0
+        self.done: list[tuple[int, int]] = []
+
+    def nodes(self) -> list[tuple[int, int]]:
+        try:
+            with self.log.open("rb") as file:
+                file.seek(self.offset)
+                lines = file.read().rpartition(b"\n")[0]  # whole lines only
+        except FileNotFoundError:
+            return self.done
+        if lines:
+            self.offset += len(lines) + 1
+            self.done += [(int(a), int(b)) for a, b in DBT_NODE_DONE.findall(lines)]
+        return self.done
 
 
 def kill_event(
     phase: str, rng: random.Random, home: Path, emulator, earlier: set[Path]
 ) -> Callable[[], bool]:
     """A check that becomes true at the trial's kill point, inside ``phase``."""
-    log = home / "dbt" / "logs" / "dbt.log"
-    offset = log.stat().st_size if log.exists() else 0
+    dbt = DbtProgress(home / "dbt" / "logs" / "dbt.log")
     if phase == "plan":
         # Discovery's first request is in: the listings are being read, nothing is planned.
         # The plan takes ~0.1 s, less than a poll can be relied on to catch: for this trial
@@ -107,13 +118,11 @@ def kill_event(
     if phase == "build":
         # dbt has finished some of its nodes (none: it is starting) and not all.
         nodes = rng.randint(0, 40)
-        return lambda: (
-            phase_reached(home, earlier) == "build" and len(dbt_nodes_done(log, offset)) >= nodes
-        )
+        return lambda: phase_reached(home, earlier) == "build" and len(dbt.nodes()) >= nodes
     if phase == "build end":
         # dbt has reported its last node ("51 of 51"; with its two threads, one other may be
         # finishing): what follows is the read copy and the Parquet marts being written.
-        return lambda: any(index == total for index, total in dbt_nodes_done(log, offset))
+        return lambda: any(index == total for index, total in dbt.nodes())
     # The build's record is written as it ends: the publish has started.
     return lambda: phase_reached(home, earlier) == "publish"
 
