@@ -29,11 +29,12 @@ DBT_NODE_DONE = re.compile(rb": (\d+) of (\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)"
 #
 # Kills used to fall at random instants of a run; a run spends ~80 % of its time in dbt, so
 # eight of them seldom hit the plan or the publish. Each kill now waits for an event inside its
-# phase (the emulator's request log, the run's step records, dbt's log), so every run of the
-# suite kills every phase, from an empty root and over a complete one: the plan (discovery under
-# way), the extract (pulls and landings under way, from both starts), the build (dbt part way,
-# from both starts; and after dbt's last node, while the read copy and the Parquet marts are
-# written) and the publish (from both starts). The seeded draws choose how far into a phase.
+# phase (the emulator's request log, the run's step records, dbt's log) and the trial checks
+# from the records that it landed there, so every run of the suite kills in every phase: the
+# plan (discovery under way; nothing is written yet, so one start is enough), the extract
+# (pulls and landings under way, from both starts), the build (dbt part way, from both starts;
+# and after dbt's last node, while the read copy and the Parquet marts are replaced) and the
+# publish (from both starts). The seeded draws choose how far into the extract and the build.
 TRIALS = [
     ("plan", False),
     ("extract", True),
