@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from dataclasses import astuple
 
 import jsonschema
 import pytest
 
 from dynamo_emulator.app import CORRUPTIONS
+from label_overview import coverage, landing, steps
 from label_overview.contract import label_overview_status_schema
+from label_overview.dynamo.errors import ResponseFormatError
 from label_overview.extract import Pair, discover_pairs, extract_pair, open_client
 from label_overview.settings import Secret, Settings
 from label_overview.windows import Window
 from tests.conftest import (
     DATA_START,
+    FIRST_WEEK,
     api_answers,
     cli,
     exported_files,
@@ -31,29 +36,20 @@ DAYS = (
 )
 
 
-@pytest.fixture(scope="module")
-def clean_run(tmp_path_factory, dataset_dir, dataset):
-    from dynamo_emulator.server import running_emulator
-
-    home = tmp_path_factory.mktemp("clean")
-    with running_emulator(dataset_dir) as emulator:
-        result = cli(pipeline_env(emulator, dataset, home), "run", *DAYS)
-    assert result.returncode == 0, result.stderr
-    return marts_rows(home), published_snapshots(home)
-
-
-def test_thirty_percent_faults_give_the_fault_free_result(tmp_path, emulator, dataset, clean_run):
+def test_thirty_percent_faults_give_the_fault_free_result(
+    tmp_path, emulator, dataset, first_week_home
+):
     emulator.control.set_faults(fail_rate=0.3, latency_ms=2, retry_after_s=0, seed=11)
     env = pipeline_env(emulator, dataset, tmp_path)
     # One pull at a time, so the seeded faults fall on the same requests every run: with pulls
     # side by side, which request draws which fault varies, and one in several runs of ~200
     # requests had one fail all 6 attempts (0.3^6 each).
     env["LABEL_OVERVIEW_MAX_CONCURRENCY"] = "1"
-    result = cli(env, "run", *DAYS)
+    # The fault-free result is the shared clean run of the same days (conftest).
+    result = cli(env, "run", *FIRST_WEEK)
     assert result.returncode == 0, result.stderr
-    marts, files = clean_run
-    assert marts_rows(tmp_path) == marts
-    assert published_snapshots(tmp_path) == files
+    assert marts_rows(tmp_path) == marts_rows(first_week_home)
+    assert published_snapshots(tmp_path) == published_snapshots(first_week_home)
     statuses = {str(r["status"]) for r in emulator.control.requests()}
     assert {"429", "500", "503", "dropped"} <= statuses
 
@@ -89,20 +85,52 @@ BAD_PAGE_REASONS = {
 
 
 @pytest.mark.parametrize("corruption", CORRUPTIONS)
-def test_a_bad_page_fails_its_pair_clearly_and_a_rerun_repairs_it(
-    tmp_path, emulator, dataset, clean_run, corruption
+def test_a_bad_page_fails_its_pair_clearly_and_lands_none_of_its_days(
+    tmp_path, emulator, dataset, corruption
 ):
+    # In process, the steps a CLI run calls (the plan, then one pair's extract; ~0.5 s, where a
+    # CLI run with its dbt build takes ~15 s): what differs by corruption is the pair's failure
+    # reason and what it leaves in the landing. The CLI's failure line around the reason, the
+    # others publishing and the repairing rerun are the same for every corruption and are
+    # proven once, end to end, below.
+    emulator.control.set_faults(corruptions={"vip-messages": ["ok", corruption]})
+    env = pipeline_env(emulator, dataset, tmp_path) | {"LABEL_OVERVIEW_PAGE_SIZE": "50"}
+    settings = Settings.from_env(env)
+    run_plan = steps.plan(settings, Window(*map(dt.date.fromisoformat, DAYS[1::2])), run_id="t")
+    pair_plan = run_plan.pairs[0]
+    pair = pair_plan.pair
+    with pytest.raises(ResponseFormatError) as raised:
+        steps.extract(settings, pair_plan, run_id="t")
+    line = steps.describe_failed_pair(
+        (pair.workspace_id, pair.channel_id), pair_plan.windows, raised.value
+    )
+    assert line.endswith(f": {BAD_PAGE_REASONS[corruption]})")
+    # Nothing of the pair counts as landed: the next run's plan pulls every day of it again.
+    # (The days its good page held may be written already; none has its _landed.json record,
+    # written only once the whole pull has landed.)
+    landing_dir = settings.root.landing
+    assert coverage.landed_days(landing_dir, *astuple(pair), settings.mode) == set()
+    messages = landing.message_partitions_dir(landing_dir, *astuple(pair))
+    assert not list(messages.rglob(landing.LANDED_FILE))
+    replanned = steps.plan(settings, run_plan.request, run_id="t2").pairs[0]
+    assert replanned == pair_plan
+
+
+def test_a_bad_page_fails_its_pair_in_a_run_and_a_rerun_repairs_it(
+    tmp_path, emulator, dataset, first_week_home
+):
+    corruption = "truncated"
     emulator.control.set_faults(corruptions={"vip-messages": ["ok", corruption]})
     env = pipeline_env(emulator, dataset, tmp_path)
     env["LABEL_OVERVIEW_PAGE_SIZE"] = "50"
-    failed = cli(env, "run", *DAYS)
+    failed = cli(env, "run", *FIRST_WEEK)
     assert failed.returncode == 1
     last = failed.stderr.strip().splitlines()[-1]
     assert "1 pair(s) failed, others published" in last
     assert f": {BAD_PAGE_REASONS[corruption]})" in last
-    repaired = cli(env, "run", *DAYS)
+    repaired = cli(env, "run", *FIRST_WEEK)
     assert repaired.returncode == 0, repaired.stderr
-    assert marts_rows(tmp_path) == clean_run[0]
+    assert marts_rows(tmp_path) == marts_rows(first_week_home)
 
 
 def test_a_channel_removed_mid_run_fails_that_pair_clearly(tmp_path, emulator, dataset):
@@ -137,14 +165,16 @@ def test_an_organization_without_vip_workspaces_runs_and_publishes_nothing(tmp_p
 
 
 def test_a_channel_whose_pulls_always_fail_holds_back_its_workspace_alone(
-    tmp_path, emulator, dataset
+    tmp_path, emulator, dataset, first_week_home
 ):
-    env = pipeline_env(emulator, dataset, tmp_path)
-    day = DATA_START + dt.timedelta(days=9)
-    assert cli(env, "run", "--from", str(day), "--to", str(day)).returncode == 0
+    # A copy of the shared clean run stands for the earlier run whose files must stay.
+    home = tmp_path / "home"
+    shutil.copytree(first_week_home, home)
+    env = pipeline_env(emulator, dataset, home)
+    day = dt.date.fromisoformat(FIRST_WEEK[-1])
     failing = dataset.vip_workspace_ids()[0]
     channel = dataset.channels_of(failing)[0]["id"]
-    before = {p: b for p, b in exported_files(tmp_path).items() if p.startswith(f"{failing}/")}
+    before = {p: b for p, b in exported_files(home).items() if p.startswith(f"{failing}/")}
     emulator.control.set_faults(failing_channels=[f"{failing}/{channel}"])
     next_day = day + dt.timedelta(days=1)
     result = cli(env, "run", "--from", str(next_day), "--to", str(next_day))
@@ -154,7 +184,7 @@ def test_a_channel_whose_pulls_always_fail_holds_back_its_workspace_alone(
         "label-overview run: error: 1 pair(s) failed, others published:"
         f" {failing}/{channel} ({next_day - dt.timedelta(days=2)}..{next_day}: /vip-messages"
     )
-    after = exported_files(tmp_path)
+    after = exported_files(home)
     assert {p: b for p, b in after.items() if p.startswith(f"{failing}/")} == before
     emulator.control.set_faults(failing_channels=[])
     others = {
