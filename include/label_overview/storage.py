@@ -38,8 +38,8 @@ from label_overview.files import UnsafeIdError, atomic_path, safe_id
 from label_overview.layout import MANIFEST_NAME, DataRoot
 from label_overview.settings import Settings
 
-# Written after the files they describe (landing.LANDED_FILE, the exports' manifests).
-_WRITTEN_LAST = ("_landed.json", MANIFEST_NAME)
+# Written after the files they describe.
+_WRITTEN_LAST = (landing.LANDED_FILE, MANIFEST_NAME)
 # Objects moved at once: a sync's cost is requests, not bytes. On loopback here (2 busy
 # cores) an object costs ~12 ms either way; over a network, requests' latencies overlap.
 _BATCH = {"batch_size": 16}
@@ -80,19 +80,15 @@ class Storage:
         )
         return cls(settings.storage_url.rstrip("/"), fs)
 
-    def url_of(self, part: str) -> str:
-        """The URL of a data root's part (``exports/W/manifest.json``) in the bucket."""
-        return f"{self.url}/{part}"
-
     def pull(self, home: Path, part: str) -> int:
         """Download the objects below ``part`` that ``home`` lacks or holds otherwise; returns
         how many. Local files the bucket lacks stay (they are the writer's own)."""
         with self._reaching("read", part):
-            wanted = {
-                info["name"]: home / part / relative if relative else home / part
-                for relative, info in sorted(self._objects(part).items())
-                if not _same(home / part / relative if relative else home / part, info)
-            }
+            wanted = {}  # object key: local path
+            for relative, info in sorted(self._objects(part).items()):
+                path = home / part / relative if relative else home / part
+                if not _same(path, info):
+                    wanted[info["name"]] = path
             with contextlib.ExitStack() as temps:
                 # Each into a temp file beside its place, renamed when every one has arrived.
                 places = [temps.enter_context(atomic_path(path)) for path in wanted.values()]
