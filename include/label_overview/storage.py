@@ -152,7 +152,8 @@ def located(settings: Settings, path: Path) -> str:
     storage; else its path."""
     if not settings.storage_url:
         return str(path)
-    return f"{settings.storage_url.rstrip('/')}/{path.relative_to(settings.home).as_posix()}"
+    [part] = _parts(settings.root, path)
+    return f"{settings.storage_url.rstrip('/')}/{part}"
 
 
 def _same(path: Path, info: dict) -> bool:
