@@ -66,7 +66,7 @@ docs: install
 	cd $(LABEL_OVERVIEW_HOME) && $(CURDIR)/$(BIN)/dbt docs generate $(DBT_DOCS)
 	cd $(LABEL_OVERVIEW_HOME) && $(CURDIR)/$(BIN)/dbt docs serve $(DBT_DOCS) --port 8081
 
-bench: install
+bench: install browser
 	$(BIN)/python -m bench.run
 
 clean:

@@ -19,6 +19,7 @@ from bench.end_to_end import daily_dag_run
 from bench.export_and_parse import dag_parsing, export_overhead
 from bench.extraction import concurrency_speedup, extraction_overhead
 from bench.object_storage import rebuild_from_object_storage
+from bench.suite import suite_time
 from bench.transform import incremental_cost, transform_at_scale
 
 SCENARIOS = {
@@ -30,6 +31,7 @@ SCENARIOS = {
     "5_dag_parsing": dag_parsing,
     "6_daily_dag_end_to_end": daily_dag_run,
     "7_rebuild_from_object_storage": rebuild_from_object_storage,
+    "8_test_suite": suite_time,
 }
 
 
@@ -49,6 +51,7 @@ TARGETS = {
     "target_bytes_per_message": ("bytes_per_message", True),
     "target_s": ("dagbag_s", True),
     "target_speedup": ("speedup", False),
+    "target_suite_s": ("suite_s", True),
 }
 
 
