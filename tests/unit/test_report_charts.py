@@ -1,16 +1,20 @@
 """The report's charts from small documents: colours, partial weeks, panels, and a page that
 no label name can break out of. Charts are rendered to SVG offline (vl-convert) and read
-back, so what is checked is what is drawn."""
+back, so what is checked is what is drawn. The page's JSON, written as text for speed, is held
+to ``json.dumps``' bytes for any label."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 
 import altair
 import jsonschema
 import vl_convert
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dynamo_emulator.reference import compute_label_overview
 from label_overview.files import cache_dir
@@ -19,11 +23,18 @@ from label_overview.report_charts import (
     PALETTE,
     VEGA_LITE_VERSION,
     chart_spec,
+    chart_spec_json,
+    display_name,
     javascript_bundle,
     label_colors,
-    panel_rows,
+    panel_rows_json,
+    panel_titles,
+    period_text,
+    script_json,
+    top_labels,
+    week_days_in_window,
 )
-from label_overview.windows import Window
+from label_overview.windows import GROUP_BYS, Window
 
 W, M = "ws_fixed", "FB_PAGE_100000000000001"
 # Wednesday 3 June to Wednesday 17 June: five days of the first ISO week, all of the second,
@@ -75,6 +86,10 @@ def document(group_by: str, messages=MESSAGES) -> dict:
         group_by=group_by,
         custom_labels=CUSTOM,
     )
+
+
+def panel_rows(document: dict, labels: list[str]) -> list[dict]:
+    return json.loads(panel_rows_json(document, labels))
 
 
 def rendered(spec: dict) -> str:
@@ -144,7 +159,7 @@ def test_a_window_without_labels_shows_the_baseline_alone():
 def test_no_label_name_can_end_the_pages_scripts():
     by_group = {g: document(g) for g in ("day", "week")}
     colors = label_colors(by_group["day"])
-    specs = {g: chart_spec(by_group[g], colors) for g in by_group}
+    specs = {g: chart_spec_json(by_group[g], colors) for g in by_group}
     html = page(W, M, WINDOW, by_group, specs, colors, b"/* the bundle */").decode()
     assert "</script><!--" not in html
     assert "background:red" not in html  # the table's swatch: the palette's colour instead
@@ -154,6 +169,98 @@ def test_no_label_name_can_end_the_pages_scripts():
             rf'<script type="application/json" id="overview-{group_by}">(.*?)</script>', html
         )
         assert json.loads(embedded[1]) == by_group[group_by]
+
+
+# The fixed case's pages, as written when the specs were dicts passed to json.dumps: writing
+# the rows as text changed no byte.
+PAGE_SHA256 = {
+    "labels": "9b1c835e960b2ffdf5108c442047694cbd7f62f6eb7ca0c483adcc508ad9005f",
+    "no labels": "631a69c9f3b62b7d7e83449d8e7ad7580bc33c7b5c157228bd65027025c51b42",
+}
+
+
+def test_the_pages_bytes_are_kept():
+    for case, messages in (("labels", MESSAGES), ("no labels", [message("c9", "2026-06-05")])):
+        by_group = {g: document(g, messages) for g in GROUP_BYS}
+        colors = label_colors(by_group["day"])
+        specs = {g: chart_spec_json(by_group[g], colors) for g in GROUP_BYS}
+        html = page(W, M, WINDOW, by_group, specs, colors, b"/* the bundle */")
+        assert hashlib.sha256(html).hexdigest() == PAGE_SHA256[case], case
+
+
+def reference_rows(document: dict, labels: list[str]) -> list[dict]:
+    """The chart's rows as dicts, as they were built before they were written as text."""
+    titles = panel_titles(document, labels)
+    group_by = document["groupBy"]
+    rows = []
+    for label in labels:
+        for bucket, activity in document["activity"].items():
+            days = week_days_in_window(document, bucket) if group_by == "week" else 1
+            counts = document["buckets"][bucket].get(label, {})
+            messages = activity["userMessages"]
+            rows.append(
+                {
+                    "panel": titles[label],
+                    "bucket": bucket,
+                    "period": period_text(group_by, bucket, days),
+                    "partial": group_by == "week" and days < 7,
+                    "labelId": label,
+                    "label": display_name(document, label),
+                    "messages": counts.get("count", 0),
+                    "conversations": counts.get("uniqueConversations", 0),
+                    "userMessages": messages,
+                    "activeConversations": activity["activeConversations"],
+                    "rate": counts.get("count", 0) / messages if messages else None,
+                }
+            )
+    return rows
+
+
+HOSTILE = [
+    "</script>",
+    "<!--",
+    "&amp;",
+    '"',
+    "\\",
+    "\x00",
+    "\x1f",
+    "\x7f",
+    "\u2028",
+    "é",
+    "😀",
+    ":",
+    ", ",
+]
+texts = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.lists(texts, max_size=3), min_size=1, max_size=6),
+    custom=st.lists(texts, max_size=3),
+    name=texts,
+)
+def test_the_json_written_as_text_is_json_dumps_bytes(labels, custom, name):
+    days = ["2026-06-03", "2026-06-07", "2026-06-08", "2026-06-17"]
+    messages = [
+        message(f"c{i % 3}", days[i % len(days)], built_in, custom[: i % 3])
+        for i, built_in in enumerate(labels)
+    ]
+    custom_labels = {label: {"name": name, "color": "#123456"} for label in custom[::2]}
+    for group_by in GROUP_BYS:
+        overview = compute_label_overview(
+            messages,
+            workspace_id=W,
+            medium_id=M,
+            window=WINDOW,
+            group_by=group_by,
+            custom_labels=custom_labels,
+        )
+        top = top_labels(overview) or [""]
+        assert panel_rows_json(overview, top) == script_json(reference_rows(overview, top))
+        spec = chart_spec_json(overview, label_colors(overview))
+        assert spec == script_json(json.loads(spec))
+        assert "</" not in spec and "<!--" not in spec
 
 
 def test_every_spec_is_valid_vega_lite():
