@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from label_overview import coverage, snapshots
-from label_overview.documents import label_overview_bodies, parsed_documents, warehouse_pairs
+from label_overview.documents import label_overview_bodies, warehouse_pairs
 from label_overview.files import cache_dir
 from label_overview.report import channel_reports, write_reports
 from label_overview.report_charts import javascript_bundle
@@ -152,7 +152,7 @@ def write_workspace(
     snapshots.write_manifest(
         snapshots_dir / workspace_id, workspace_id, published_at=published_at, written=written
     )
-    reports = channel_reports(batch.window, parsed_documents(bodies), javascript=batch.javascript)
+    reports = channel_reports(batch.window, bodies, javascript=batch.javascript)
     write_reports(snapshots_dir, workspace_id, reports)
     incomplete = {pair: c.missing for pair, c in covered.items() if c.missing}
     return Publication(len(written), {}, incomplete, batch.window)

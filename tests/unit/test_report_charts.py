@@ -12,13 +12,15 @@ import re
 
 import altair
 import jsonschema
+import pytest
 import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynamo_emulator.reference import compute_label_overview
 from label_overview.files import cache_dir
-from label_overview.report import page
+from label_overview.overview import render_label_overview
+from label_overview.report import channel_reports, overview_json
 from label_overview.report_charts import (
     PALETTE,
     VEGA_LITE_VERSION,
@@ -156,11 +158,16 @@ def test_a_window_without_labels_shows_the_baseline_alone():
     assert len(re.findall(r'aria-roledescription="bar"', svg)) == 15
 
 
+def report_page(messages=MESSAGES) -> bytes:
+    """The channel's page, from its documents as the API writes them."""
+    bodies = {(W, M, g): render_label_overview(document(g, messages)) for g in GROUP_BYS}
+    [report] = channel_reports(WINDOW, bodies, javascript=b"/* the bundle */")
+    return report.html
+
+
 def test_no_label_name_can_end_the_pages_scripts():
-    by_group = {g: document(g) for g in ("day", "week")}
-    colors = label_colors(by_group["day"])
-    specs = {g: chart_spec_json(by_group[g], colors) for g in by_group}
-    html = page(W, M, WINDOW, by_group, specs, colors, b"/* the bundle */").decode()
+    by_group = {g: document(g) for g in GROUP_BYS}
+    html = report_page().decode()
     assert "</script><!--" not in html
     assert "background:red" not in html  # the table's swatch: the palette's colour instead
     assert f'style="background:{PALETTE[1]}"' in html
@@ -171,8 +178,9 @@ def test_no_label_name_can_end_the_pages_scripts():
         assert json.loads(embedded[1]) == by_group[group_by]
 
 
-# The fixed case's pages, as written when the specs were dicts passed to json.dumps: writing
-# the rows as text changed no byte.
+# The fixed case's pages, as written when the specs and documents were dicts passed to
+# json.dumps: writing the rows as text and the documents from their snapshots' bytes changed
+# no byte (the first case's custom labels take json.dumps, the second's labels the bytes).
 PAGE_SHA256 = {
     "labels": "9b1c835e960b2ffdf5108c442047694cbd7f62f6eb7ca0c483adcc508ad9005f",
     "no labels": "631a69c9f3b62b7d7e83449d8e7ad7580bc33c7b5c157228bd65027025c51b42",
@@ -181,10 +189,7 @@ PAGE_SHA256 = {
 
 def test_the_pages_bytes_are_kept():
     for case, messages in (("labels", MESSAGES), ("no labels", [message("c9", "2026-06-05")])):
-        by_group = {g: document(g, messages) for g in GROUP_BYS}
-        colors = label_colors(by_group["day"])
-        specs = {g: chart_spec_json(by_group[g], colors) for g in GROUP_BYS}
-        html = page(W, M, WINDOW, by_group, specs, colors, b"/* the bundle */")
+        html = report_page(messages)
         assert hashlib.sha256(html).hexdigest() == PAGE_SHA256[case], case
 
 
@@ -231,16 +236,22 @@ HOSTILE = [
     ":",
     ", ",
 ]
-texts = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=6))
+# Any text, and text the page can take from the snapshot's bytes with separators added.
+TEXTS = {
+    "any": st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=6)),
+    "plain": st.from_regex(r"[a-z_ #.-]{1,8}", fullmatch=True),
+}
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    labels=st.lists(st.lists(texts, max_size=3), min_size=1, max_size=6),
-    custom=st.lists(texts, max_size=3),
-    name=texts,
-)
-def test_the_json_written_as_text_is_json_dumps_bytes(labels, custom, name):
+@pytest.mark.parametrize("kind", TEXTS)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_json_written_as_text_is_json_dumps_bytes(kind, data):
+    """The chart's rows and the embedded documents, written as text, are json.dumps' bytes
+    (``script_json``) for any label and custom label name."""
+    texts = TEXTS[kind]
+    labels = data.draw(st.lists(st.lists(texts, max_size=3), min_size=1, max_size=6))
+    custom, name = data.draw(st.lists(texts, max_size=3)), data.draw(texts)
     days = ["2026-06-03", "2026-06-07", "2026-06-08", "2026-06-17"]
     messages = [
         message(f"c{i % 3}", days[i % len(days)], built_in, custom[: i % 3])
@@ -256,6 +267,8 @@ def test_the_json_written_as_text_is_json_dumps_bytes(labels, custom, name):
             group_by=group_by,
             custom_labels=custom_labels,
         )
+        body = render_label_overview(overview)
+        assert overview_json(overview, body) == script_json(overview)
         top = top_labels(overview) or [""]
         assert panel_rows_json(overview, top) == script_json(reference_rows(overview, top))
         spec = chart_spec_json(overview, label_colors(overview))
