@@ -98,8 +98,8 @@ def panel_rows_json(document: dict[str, Any], labels: list[str]) -> str:
         messages = activity["userMessages"]
         buckets.append(
             (
-                bucket,
                 _bucket_fields(group_by, bucket, days),
+                document["buckets"][bucket],
                 messages,
                 f'"userMessages": {messages}, "activeConversations": '
                 f"{activity['activeConversations']}",
@@ -110,8 +110,8 @@ def panel_rows_json(document: dict[str, Any], labels: list[str]) -> str:
         panel = _script_text(titles[label])
         name = _script_text(display_name(document, label))
         names = f'"labelId": {_script_text(label)}, "label": {name}'
-        for bucket, fields, messages, activity in buckets:
-            counts = document["buckets"][bucket].get(label, _NO_COUNTS)
+        for fields, by_label, messages, activity in buckets:
+            counts = by_label.get(label, _NO_COUNTS)
             count = counts.get("count", 0)
             rows.append(
                 f'{{"panel": {panel}, {fields}, {names}, "messages": {count},'
