@@ -1,6 +1,7 @@
-"""What a publish reads and writes: one read of the warehouse for a batch of workspaces, then
-each workspace's snapshots, manifest and label trend reports (``steps.publish`` decides which
-workspaces, under which lock, and records each one).
+"""What a publish reads and writes: one read of the warehouse for a batch of workspaces (its
+documents in chunks, beside the writes), then each workspace's snapshots, manifest and label
+trend reports (``steps.publish`` decides which workspaces, under which lock, and records each
+one).
 """
 
 from __future__ import annotations
