@@ -166,7 +166,12 @@ def _plain_texts(document: dict[str, Any]) -> bool:
     """Whether every string of the document but its instants is ``_PLAIN_TEXT``: its ids,
     group-by, bucket keys, labels, and custom labels' fields (null aside)."""
     labels = set(document["totals"]).union(*document["buckets"].values())
-    custom = [text for meta in document["customLabels"].values() for text in meta.values() if text]
+    custom = [
+        text
+        for meta in document["customLabels"].values()
+        for text in meta.values()
+        if text is not None
+    ]
     texts = (
         document["workspaceId"],
         document["mediumId"],
