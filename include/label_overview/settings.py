@@ -104,7 +104,9 @@ class Settings:
             retry_max_total_s=_int(env, "LABEL_OVERVIEW_MAX_RETRY_S", 120),
             request_deadline_s=_int(env, "LABEL_OVERVIEW_REQUEST_DEADLINE_S", 120),
             run_timeout_s=_int(env, "LABEL_OVERVIEW_RUN_TIMEOUT_S", 0),
-            read_copy_storage_version=env.get("LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION", "v1.4.0"),
+            read_copy_storage_version=env.get(
+                "LABEL_OVERVIEW_READ_COPY_STORAGE_VERSION", "v1.4.0"
+            ),
             storage_url=env.get("LABEL_OVERVIEW_STORAGE_URL", ""),
         )
         settings.check()
