@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.common import FULL, START, land_generated
 from bench.transform import measured_build
 from label_overview import coverage, runs
-from label_overview.documents import label_overview_bodies, parsed_documents, warehouse_pairs
+from label_overview.documents import label_overview_bodies, warehouse_pairs
 from label_overview.files import write_atomic
 from label_overview.report import channel_reports, write_reports
 from label_overview.settings import Settings
@@ -51,7 +51,8 @@ def export_overhead(work: Path) -> dict:
     Rounds interleave the floor, the plain writes and the publish, so a busier minute of the
     shared machine hits all three (``ratio`` is the medians', ``round_ratios`` each round's).
     Beside it, the earlier figure: snapshots and manifests of every pair from one query
-    (``snapshots_s``), and the reports alone, from already parsed documents (``reports_s``).
+    (``snapshots_s``), and the reports alone, from the documents' bytes already read
+    (``reports_s``).
     """
     workspaces = 250 if FULL else 25
     home = work / f"export-{workspaces}"
@@ -90,7 +91,7 @@ def export_overhead(work: Path) -> dict:
             started = time.perf_counter()
             bodies = _snapshots_and_manifests(connection, settings, ids, window)
             snapshots.append(time.perf_counter() - started)
-        reports.append(_reports_alone(settings, window, parsed_documents(bodies)))
+        reports.append(_reports_alone(settings, window, bodies))
     floor_s, write_s = statistics.median(floors), statistics.median(writes)
     publish_s, snapshots_s = statistics.median(publishes), statistics.median(snapshots)
     return {
@@ -173,11 +174,11 @@ def _snapshots_and_manifests(
     return bodies
 
 
-def _reports_alone(settings: Settings, window, documents: dict) -> float:
-    """Every workspace's label trend reports built and written from parsed documents."""
+def _reports_alone(settings: Settings, window, bodies: dict) -> float:
+    """Every workspace's label trend reports built and written from the documents' bytes."""
     by_workspace = defaultdict(dict)
-    for key, document in documents.items():
-        by_workspace[key[0]][key] = document
+    for key, body in bodies.items():
+        by_workspace[key[0]][key] = body
     started = time.perf_counter()
     for workspace_id, ours in by_workspace.items():
         write_reports(settings.root.snapshots, workspace_id, channel_reports(window, ours))

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -293,18 +294,22 @@ def _held_back(
 def _read_batch(
     settings: Settings, shared_lock: ExitStack, workspace_ids: list[str], window: Window
 ) -> Batch:
-    """The batch's read, under the warehouse's shared lock, taken on ``shared_lock`` so that
-    it lasts as long as the stack."""
+    """The batch's read, under the warehouse's shared lock, taken on ``shared_lock`` with the
+    connection and the thread that reads the documents (``publishing.read_batch``), so that
+    they last as long as the stack: on leaving it, the queries not started are cancelled and
+    the one running is waited for, before the connection closes."""
     shared_lock.enter_context(
         warehouse_lock(settings.root, exclusive=False, timeout_s=settings.lock_timeout_s)
     )
-    with read_only(settings.root.warehouse) as connection:
-        # One DuckDB thread: a second gained nothing even for a batch of 250 workspaces (500
-        # pairs) on 2 busy cores, 1.76 s at best and 1.92 s typical on one against 1.91 and
-        # 2.18 s on two, and lost for one workspace (0.22 against 0.29 s), as Airflow's
-        # tasks publish side by side.
-        connection.execute("set threads = 1")
-        return read_batch(connection, workspace_ids, window)
+    connection = shared_lock.enter_context(read_only(settings.root.warehouse))
+    # One DuckDB thread: a second gained nothing even for a batch of 250 workspaces (500
+    # pairs) on 2 busy cores, 1.76 s at best and 1.92 s typical on one against 1.91 and
+    # 2.18 s on two, and lost for one workspace (0.22 against 0.29 s), as Airflow's tasks
+    # publish side by side; the other core writes the files meanwhile.
+    connection.execute("set threads = 1")
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-read")
+    shared_lock.callback(reader.shutdown, cancel_futures=True)
+    return read_batch(connection, workspace_ids, window, reader)
 
 
 def finish(settings: Settings, run_id: str) -> list[str]:

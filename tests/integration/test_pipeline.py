@@ -489,6 +489,29 @@ def without_publication_times(files: dict[str, bytes]) -> dict[str, bytes]:
     return result
 
 
+def test_a_batch_read_in_chunks_publishes_what_the_run_published(
+    built, dataset, tmp_path, monkeypatch
+):
+    """A batch's documents read by several queries, each chunk's while the files of the chunk
+    before are written (a workspace a chunk here, as in a batch of hundreds), give the files
+    the run wrote, byte for byte."""
+    from label_overview import publishing
+
+    monkeypatch.setattr(publishing, "FIRST_CHUNK", 1)
+    workspace_ids = dataset.vip_workspace_ids()
+    assert len(list(publishing._chunks(workspace_ids))) == len(workspace_ids) > 1
+    home = copy_of_built_home(built, tmp_path)
+    settings = Settings(home=home)
+    publication = steps.publish(settings, workspace_ids, LAST_DAY, run_id="test")
+    assert publication.errors() == []
+    assert published_snapshots(home) == published_snapshots(built["home"])
+    pages = [
+        {p.relative_to(h).as_posix(): p.read_bytes() for p in (h / "exports").rglob("*.html")}
+        for h in (home, built["home"])
+    ]
+    assert pages[0] == pages[1] and len(pages[0]) == len(published_snapshots(home)) / 2
+
+
 def test_a_batch_publishes_what_each_workspace_publishes_alone(built, dataset, tmp_path):
     import duckdb
 
