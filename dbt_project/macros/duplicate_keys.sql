@@ -30,6 +30,11 @@ having count(*) > 1
     macros/line_bitmaps.sql): a bitmap per block of lines finds the blocks with a repeated
     line (or a null one), and only their rows are grouped by the whole key. A hash table
     entry per block instead of one per row: a fifth of the time on the 10M-row facts.
+    Blocks are grouped by the 64-bit hash of the key's other columns, not by the columns
+    (half the time again). Keys whose hashes collide share a block's bitmap; a block with a
+    repeated line has more rows than bits set whatever else shares it, so it is suspect
+    still, and a suspect block's rows are grouped by the whole key: no duplicate goes unseen,
+    and a collision costs a second look only.
 -#}
 {% macro duplicate_lines(model, columns, line_column) %}
 {%- set group_columns = columns | reject('equalto', line_column) | list -%}
@@ -38,9 +43,7 @@ with
 suspect_blocks as (
 
     select
-        {% for column in group_columns -%}
-            {{ column }},
-        {% endfor -%}
+        hash({{ group_columns | join(', ') }}) as key_hash,
         {{ line_block(line_column) }} as line_block
     from {{ model }}
     group by all
@@ -51,7 +54,12 @@ suspect_blocks as (
 select
     {{ columns | join(', ') }},
     count(*) as occurrences
-from {{ in_line_blocks(model, 'keyed', group_columns, line_column, 'suspect_blocks') }}
+from (select * from {{ model }}) as keyed
+semi join suspect_blocks
+    on hash(
+        {%- for column in group_columns %}keyed.{{ column }}{{ ', ' if not loop.last }}{% endfor -%}
+    ) = suspect_blocks.key_hash
+    and {{ line_block('keyed.' ~ line_column) }} is not distinct from suspect_blocks.line_block
 group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endmacro %}
