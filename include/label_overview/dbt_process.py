@@ -13,10 +13,6 @@ semaphores) and the process exits at once.
 own ``manifest.json``, which nothing here reads, it writes twice per command, once before the
 first node and once after the last (0.25 s of a full rebuild's ~16); ``make docs`` writes the
 one the docs site needs.
-
-``build`` hands its next node to a thread only when one is free, and the node with the most
-work still behind it first (``critical_path.py``): dbt hands out every node as soon as it is
-ready, so the big facts' chain waited behind a second of small views.
 """
 
 from __future__ import annotations
@@ -25,8 +21,6 @@ import atexit
 import os
 import sys
 from pathlib import Path
-
-from label_overview import critical_path
 
 _LEAN_COMMANDS = ("build", "test")
 # The options the project is located by, which a parse of it takes too (transform._dbt_paths).
@@ -38,8 +32,6 @@ def main(arguments: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     if arguments and arguments[0] in _LEAN_COMMANDS:
-        if arguments[0] == "build":
-            critical_path.schedule(_target(_path_options(arguments)))
         result = _run_lean(arguments)
     else:
         result = dbtRunner().invoke(arguments)
