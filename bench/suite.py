@@ -24,22 +24,23 @@ _SUMMARY = re.compile(r"(\d+) passed")
 def suite_time(work: Path) -> dict:
     """Wall seconds of the suite from the repository's root, and the CPU seconds it spent
     (every process it waited for: xdist workers, CLI runs, dbt); fails on any failed test."""
-    selection = [] if FULL else ["tests/unit"]
-    env = {**os.environ, "PYTEST_ADDOPTS": "-p no:cacheprovider"}
+    command = [sys.executable, "-m", "pytest", "-q", f"--basetemp={work / 'pytest'}"]
+    # The cache (the report test keeps its screenshot there) out of the repository.
+    command += ["-o", f"cache_dir={work / 'pytest-cache'}", *([] if FULL else ["tests/unit"])]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", f"--basetemp={work / 'pytest'}", *selection],
-        cwd=REPOSITORY,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    completed = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True)
     wall_s = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+    lines = completed.stdout.strip().splitlines()
+    last = lines[-1] if lines else ""
     if completed.returncode != 0:
-        raise RuntimeError(f"the test suite failed: {last or completed.stderr.strip()[-200:]}")
+        (work / "pytest.log").write_text(completed.stdout + completed.stderr)
+        failed = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+        raise RuntimeError(
+            f"the test suite failed: {'; '.join(failed) or last or completed.stderr[-200:]}"
+            f" (its output: {work / 'pytest.log'})"
+        )
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "tests": int(_SUMMARY.search(last).group(1)),
