@@ -23,7 +23,7 @@ from tests.conftest import FIRST_WEEK, cli, marts_rows, pipeline_env, published_
 # The days of the shared clean run (conftest's ``first_week_home``), the trials' reference.
 DAYS = FIRST_WEEK
 # dbt's line for each node it has finished: "12 of 51 OK created ...", "50 of 51 PASS ...",
-# "51 of 51 NO-OP exposure ..." (nothing depends on the exposure: it runs last, critical_path.py).
+# "37 of 51 NO-OP exposure ..." (an exposure has nothing to build).
 DBT_NODE_DONE = re.compile(rb": (\d+) of (\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)")
 # Each trial: the phase the kill lands in, and whether the run starts from a complete earlier
 # run (the kill then hits a rerun, replacing what was whole) or from an empty data root.
