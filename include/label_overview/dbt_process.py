@@ -13,11 +13,18 @@ semaphores) and the process exits at once.
 own ``manifest.json``, which nothing here reads, it writes twice per command, once before the
 first node and once after the last (0.25 s of a full rebuild's ~16); ``make docs`` writes the
 one the docs site needs.
+
+dbt's modules and its parsed manifest live until the process ends, yet Python's cyclic garbage
+collector walked them again and again (62 middle and 4 full passes a build). It stays off while
+dbt is imported and the project parsed, which only make what lives on, and then collects only
+what is made after: its time in a build fell from 0.44 s to 0.16 s, on the start's one busy
+core, with the same peak memory.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 from pathlib import Path
@@ -34,6 +41,7 @@ def main(arguments: list[str]) -> int:
     if arguments and arguments[0] in _LEAN_COMMANDS:
         result = _run_lean(arguments)
     else:
+        _collect_new_objects_only()
         result = dbtRunner().invoke(arguments)
     if result.success:
         return 0
@@ -56,6 +64,7 @@ def _run_lean(arguments: list[str]):
     parsed = dbtRunner().invoke(["parse", "--no-write-json", *paths])
     if not isinstance(parsed.result, Manifest):
         return parsed
+    _collect_new_objects_only()
     target = _target(paths)
     target.mkdir(parents=True, exist_ok=True)
     write_semantic_manifest(parsed.result, str(target))
@@ -63,6 +72,13 @@ def _run_lean(arguments: list[str]):
     if hasattr(result.result, "write"):
         result.result.write(str(target / "run_results.json"))
     return result
+
+
+def _collect_new_objects_only() -> None:
+    """The garbage collector back on, for the objects made from now on: those alive now (dbt's
+    modules, the manifest) are moved out of its reach for good."""
+    gc.freeze()
+    gc.enable()
 
 
 def _target(paths: list[str]) -> Path:
@@ -79,6 +95,7 @@ def _path_options(arguments: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
+    gc.disable()
     code = main(sys.argv[1:])
     atexit._run_exitfuncs()
     sys.stdout.flush()
