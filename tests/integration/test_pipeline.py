@@ -817,3 +817,35 @@ def test_pyarrow_reads_every_parquet_mart_with_the_warehouse_counts_and_keys(bui
         assert table.num_rows == counts[name], name
         found = [(value,) for value in table.column("workspace_id").to_pylist()]
         assert digest(found) == digest(keys[name]), name
+
+
+def test_every_model_carries_its_documentation_in_the_warehouse(built):
+    import yaml
+
+    from label_overview.transform import DBT_PROJECT_DIR
+
+    documented = {}
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("_*__models.yml")):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            columns = {column["name"]: column["description"] for column in model["columns"]}
+            documented[model["name"]] = (model["description"], columns)
+    with read_only(built["home"] / "warehouse.duckdb") as connection:
+        relations = dict(
+            connection.execute(
+                "select table_name, comment from duckdb_tables()"
+                " union all select view_name, comment from duckdb_views() where not internal"
+            ).fetchall()
+        )
+        columns = {
+            (table, column): comment
+            for table, column, comment in connection.execute(
+                "select table_name, column_name, comment from duckdb_columns()"
+                " where comment is not null"
+            ).fetchall()
+        }
+    for name, (description, column_descriptions) in documented.items():
+        assert relations[name] == description, name
+        for column, column_description in column_descriptions.items():
+            assert columns[name, column] == column_description, (name, column)
+    assert len(documented) == 28
+    assert columns["fct_user_messages", "sent_at"] == "When sent, UTC."
