@@ -14,6 +14,10 @@ own ``manifest.json``, which nothing here reads, it writes twice per command, on
 first node and once after the last (0.25 s of a full rebuild's ~16); ``make docs`` writes the
 one the docs site needs.
 
+``build`` hands its next node to a thread only when one is free, and the node with the most
+work still behind it first (``critical_path.py``): dbt hands out every node as soon as it is
+ready, so the big facts' chain waited behind a second of small views.
+
 dbt's modules and its parsed manifest live until the process ends, yet Python's cyclic garbage
 collector walked them again and again (62 middle and 4 full passes a build). It stays off while
 dbt is imported and the project parsed, which only make what lives on, and then collects only
@@ -29,6 +33,8 @@ import os
 import sys
 from pathlib import Path
 
+from label_overview import critical_path
+
 _LEAN_COMMANDS = ("build", "test")
 # The options the project is located by, which a parse of it takes too (transform._dbt_paths).
 _PATH_OPTIONS = ("--project-dir", "--profiles-dir", "--target-path", "--log-path")
@@ -39,6 +45,8 @@ def main(arguments: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     if arguments and arguments[0] in _LEAN_COMMANDS:
+        if arguments[0] == "build":
+            critical_path.schedule(_target(_path_options(arguments)))
         result = _run_lean(arguments)
     else:
         _collect_new_objects_only()
