@@ -1,8 +1,7 @@
 {#-
     dbt-duckdb's column comments (dispatched here by dbt_project.yml), without looking up the
     relation's columns a second time: dbt's persist_docs has just looked them up and passes
-    only the documented columns the relation has. Each look-up is a query and an agate table,
-    twice for each of a build's 28 models.
+    only the documented columns the relation has. Each look-up is a query and an agate table.
 -#}
 {% macro duckdb__alter_column_comment(relation, column_dict) %}
   {% for column_name in column_dict %}
