@@ -45,8 +45,6 @@ def main(arguments: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     if arguments and arguments[0] in _LEAN_COMMANDS:
-        if arguments[0] == "build":
-            critical_path.schedule(_target(_path_options(arguments)))
         result = _run_lean(arguments)
     else:
         _collect_new_objects_only()
@@ -76,6 +74,8 @@ def _run_lean(arguments: list[str]):
     target = _target(paths)
     target.mkdir(parents=True, exist_ok=True)
     write_semantic_manifest(parsed.result, str(target))
+    if arguments[0] == "build":
+        critical_path.schedule(target)
     result = dbtRunner(manifest=parsed.result).invoke([*arguments, "--no-write-json"])
     if hasattr(result.result, "write"):
         result.result.write(str(target / "run_results.json"))
