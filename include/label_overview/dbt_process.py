@@ -18,6 +18,10 @@ one the docs site needs.
 work still behind it first (``critical_path.py``): dbt hands out every node as soon as it is
 ready, so the big facts' chain waited behind a second of small views.
 
+The JSON schemas dbt validates its configuration against and the Python code of the
+templates it renders are taken from the host's copy (``dbt_derived.py``) before dbt derives
+them again.
+
 dbt's modules and its parsed manifest live until the process ends, yet Python's cyclic garbage
 collector walked them again and again (62 middle and 4 full passes a build). It stays off while
 dbt is imported and the project parsed, which only make what lives on, and then collects only
@@ -34,6 +38,7 @@ import sys
 from pathlib import Path
 
 from label_overview import critical_path
+from label_overview.dbt_derived import DerivedCache
 
 _LEAN_COMMANDS = ("build", "test")
 # The options the project is located by, which a parse of it takes too (transform._dbt_paths).
@@ -44,11 +49,14 @@ def main(arguments: list[str]) -> int:
     from dbt.cli.exceptions import DbtUsageException
     from dbt.cli.main import dbtRunner
 
+    derived = DerivedCache.for_this_host()
+    derived.install()
     if arguments and arguments[0] in _LEAN_COMMANDS:
         result = _run_lean(arguments)
     else:
         _collect_new_objects_only()
         result = dbtRunner().invoke(arguments)
+    derived.save()
     if result.success:
         return 0
     if result.exception is None:
