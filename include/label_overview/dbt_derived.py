@@ -12,9 +12,11 @@ named after those versions (and Python's, whose bytecode the code is), and write
 it derived something new.
 
 An entry is looked up by exactly what it was derived from (a schema by its class, a template
-by its source), so one that no longer fits is never used, only left out of the next write; a
-file that is missing, unreadable or written by other versions costs what dbt does anyway. With
-``DBT_MACRO_DEBUGGING`` set, templates are compiled as dbt does, for its debugging copies.
+by its source), so one that no longer fits is never used, and past 2,000 templates a write
+keeps only those its own process used; a file that is missing, unreadable or written by
+other versions costs what dbt does anyway. The file is the user's own, trusted as Python's
+``__pycache__`` is. With ``DBT_MACRO_DEBUGGING`` set, templates are compiled as dbt does, for
+its debugging copies.
 
 This replaces two of dbt's methods (``dbtClassMixin.json_schema`` of dbt-common 1.x and the
 ``compile`` jinja's ``Environment`` gives dbt's ``MacroFuzzEnvironment``); if a release drops
