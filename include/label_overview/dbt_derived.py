@@ -85,40 +85,39 @@ class DerivedCache:
                 self.path, marshal.dumps({"schemas": self.schemas, "templates": templates})
             )
 
-    def _schema_of(self, derive):
+    def _schema_of(self, dbt_json_schema):
         def json_schema(cls):
             name = f"{cls.__module__}.{cls.__qualname__}"
             schema = self.schemas.get(name)
             if schema is None:
-                schema = self.schemas[name] = derive(cls)
+                schema = self.schemas[name] = dbt_json_schema(cls)
                 self._derived = True
             return schema
 
         return json_schema
 
-    def _code_of(self, compile_):
-        def compile(environment, source, name=None, filename=None, raw=False, defer_init=False):  # noqa: A001
+    def _code_of(self, dbt_compile):
+        def compile_or_take_kept(
+            environment, source, name=None, filename=None, raw=False, defer_init=False
+        ):
             if raw or not isinstance(source, str):
-                return compile_(environment, source, name, filename, raw, defer_init)
-            key = hashlib.sha256(
-                repr(
-                    (
-                        type(environment).__qualname__,
-                        sorted(environment.extensions),
-                        source,
-                        name,
-                        filename,
-                        defer_init,
-                    )
-                ).encode()
-            ).hexdigest()
+                return dbt_compile(environment, source, name, filename, raw, defer_init)
+            derived_from = (
+                type(environment).__qualname__,
+                sorted(environment.extensions),
+                source,
+                name,
+                filename,
+                defer_init,
+            )
+            key = hashlib.sha256(repr(derived_from).encode()).hexdigest()
             self._used.add(key)
             kept = self.templates.get(key)
             if kept is not None:
                 return marshal.loads(kept)
-            code = compile_(environment, source, name, filename, raw, defer_init)
+            code = dbt_compile(environment, source, name, filename, raw, defer_init)
             self.templates[key] = marshal.dumps(code)
             self._derived = True
             return code
 
-        return compile
+        return compile_or_take_kept

@@ -16,10 +16,18 @@ TEMPLATE = "{% for i in range(n) %}{{ i * 2 }},{% endfor %}"
 
 @pytest.fixture
 def dbt_methods(monkeypatch):
-    """dbt's own methods go back in place after the test."""
-    monkeypatch.setattr(dbtClassMixin, "json_schema", dbtClassMixin.__dict__["json_schema"])
-    monkeypatch.setattr(MacroFuzzEnvironment, "compile", MacroFuzzEnvironment.compile)
+    """Puts dbt's own methods back in place, as a new dbt process has them; and after the
+    test."""
+    json_schema = dbtClassMixin.__dict__["json_schema"]
+    compile_template = MacroFuzzEnvironment.compile
+
+    def as_in_a_new_process():
+        monkeypatch.setattr(dbtClassMixin, "json_schema", json_schema)
+        monkeypatch.setattr(MacroFuzzEnvironment, "compile", compile_template)
+
+    as_in_a_new_process()
     monkeypatch.delenv("DBT_MACRO_DEBUGGING", raising=False)
+    return as_in_a_new_process
 
 
 def test_a_second_process_takes_what_the_first_derived(tmp_path, dbt_methods):
@@ -30,6 +38,7 @@ def test_a_second_process_takes_what_the_first_derived(tmp_path, dbt_methods):
     assert get_environment().from_string(TEMPLATE).render({"n": 3}) == "0,2,4,"
     first.save()
 
+    dbt_methods()
     second = DerivedCache(path)
     assert second.schemas["dbt.contracts.project.Project"] == build_json_schema(Project).to_dict()
     assert len(second.templates) == 1
@@ -49,6 +58,7 @@ def test_a_changed_template_is_compiled_again(tmp_path, dbt_methods):
     assert get_environment().from_string(TEMPLATE).render({"n": 3}) == "0,2,4,"
     first.save()
 
+    dbt_methods()
     second = DerivedCache(path)
     second.install()
     changed = TEMPLATE.replace("i * 2", "i * 3")
