@@ -95,6 +95,9 @@ def land_generated(
             count += 1
         flush()
     _land_reference(dataset, home)
+    # Write back what was just landed (gigabytes, with the JSONL twin) now, not during the
+    # first timed round, which alone would share the machine with it.
+    os.sync()
     return count
 
 
